@@ -1,0 +1,82 @@
+// The engine: event time, watermarks, and every rule's matching, for one set of rules.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/cep/event.h"
+#include "vigil/cep/match.h"
+#include "vigil/cep/rule.h"
+#include "vigil/cep/status.h"
+#include "vigil/cep/time.h"
+
+namespace vigil::cep {
+
+struct StreamOptions {
+  // Bounded out-of-orderness: the stream's watermark is the largest event time seen minus this.
+  Duration max_delay = 0;
+};
+
+struct RuleStats {
+  uint64_t events_seen = 0;       // events of the rule's stream that had the rule's key fields
+  uint64_t matches = 0;           // emitted
+  uint64_t suppressed = 0;        // matches dropped by `suppress`
+  uint64_t partial_matches_dropped = 0;  // past max_partial_matches
+};
+
+struct EngineStats {
+  uint64_t events = 0;            // given to Process
+  uint64_t late = 0;              // older than the watermark: counted, never matched
+  uint64_t matches = 0;
+};
+
+enum class ProcessResult { kAccepted, kLate };
+
+// Thread safety: not thread-safe; one thread drives an Engine.
+//
+// Events are matched in event-time order: Process() buffers each event until the watermark
+// reaches its time, then every rule sees it (equal times keep arrival order). Matches go to
+// the MatchSink as they complete, on the thread that called Process/AdvanceWatermark/Finish.
+class Engine {
+ public:
+  // `sink` must outlive the engine.
+  explicit Engine(MatchSink* sink);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Declares a stream; returns its index, which events carry in Event::stream.
+  // REQUIRES: called before the first Process().
+  uint32_t AddStream(std::string name, const StreamOptions& options);
+  // Returns the index of a declared stream, or -1.
+  int FindStream(std::string_view name) const;
+
+  // Adds a rule; returns its index (Match::rule). Fails if the spec is inconsistent.
+  // REQUIRES: called before the first Process().
+  Result<uint32_t> AddRule(RuleSpec spec);
+  const RuleSpec& rule(uint32_t index) const;
+  size_t rule_count() const;
+  const RuleStats& rule_stats(uint32_t index) const;
+
+  // Takes the next event in arrival order. An event older than the current watermark is
+  // late: it is counted and not matched (the caller reports it).
+  // REQUIRES: event->stream was returned by AddStream. The engine sets event->seq.
+  ProcessResult Process(std::shared_ptr<Event> event);
+
+  // Ends a bounded run: the watermark goes to +infinity, so every buffered event is
+  // matched and every deadline and absence resolves. Further events are late.
+  void Finish();
+
+  // The watermark: the minimum over streams that have seen events of (max time - max_delay).
+  Timestamp watermark() const;
+  const EngineStats& stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::cep

@@ -1,0 +1,250 @@
+#include "vigil/cep/engine.h"
+
+#include <algorithm>
+#include <queue>
+#include <unordered_map>
+
+#include "rule_runtime.h"
+#include "single_event_rule.h"
+#include "vigil/cep/key.h"
+
+namespace vigil::cep {
+
+namespace {
+
+struct StreamState {
+  std::string name;
+  StreamOptions options;
+  // Largest event time seen per source partition; kMinTimestamp = none yet.
+  std::vector<Timestamp> partition_max;
+};
+
+struct EventOrder {
+  // priority_queue is a max-heap: "a after b" puts the earliest (time, seq) on top.
+  bool operator()(const EventPtr& a, const EventPtr& b) const {
+    return a->time != b->time ? a->time > b->time : a->seq > b->seq;
+  }
+};
+
+struct Timer {
+  Timestamp deadline;
+  uint64_t seq;  // scheduling order breaks ties, so firing order is deterministic
+  uint32_t rule;
+  std::string key;
+};
+
+struct TimerOrder {
+  bool operator()(const Timer& a, const Timer& b) const {
+    return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
+  }
+};
+
+struct RuleSlot {
+  RuleSpec spec;
+  std::unique_ptr<RuleRuntime> runtime;
+  RuleStats stats;
+  size_t key_set = 0;  // index into Impl::key_sets_
+  // `suppress`: time of the last emitted alert per key.
+  std::unordered_map<std::string, Timestamp> last_alert;
+};
+
+}  // namespace
+
+class Engine::Impl final : public RuntimeContext {
+ public:
+  explicit Impl(MatchSink* sink) : sink_(sink) {}
+
+  uint32_t AddStream(std::string name, const StreamOptions& options) {
+    streams_.push_back(StreamState{std::move(name), options, {}});
+    return static_cast<uint32_t>(streams_.size() - 1);
+  }
+
+  int FindStream(std::string_view name) const {
+    for (size_t i = 0; i < streams_.size(); ++i) {
+      if (streams_[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  Result<uint32_t> AddRule(RuleSpec spec) {
+    if (spec.stream && *spec.stream >= streams_.size()) {
+      return Status::InvalidArgument("rule " + spec.id + ": unknown stream index");
+    }
+    if (spec.key_fields.size() != spec.key_names.size()) {
+      return Status::InvalidArgument("rule " + spec.id + ": key fields and names differ");
+    }
+    auto slot = std::make_unique<RuleSlot>();
+    uint32_t index = static_cast<uint32_t>(rules_.size());
+    switch (spec.kind) {
+      case RuleKind::kSingleEvent:
+        if (!spec.where) return Status::InvalidArgument("rule " + spec.id + ": no condition");
+        slot->spec = std::move(spec);
+        slot->runtime = std::make_unique<SingleEventRule>(index, &slot->spec);
+        break;
+      case RuleKind::kPattern:
+      case RuleKind::kThreshold:
+        return Status::InvalidArgument("rule " + spec.id +
+                                       ": pattern and threshold rules are not supported yet");
+    }
+    auto ks = std::find(key_sets_.begin(), key_sets_.end(), slot->spec.key_fields);
+    slot->key_set = static_cast<size_t>(ks - key_sets_.begin());
+    if (ks == key_sets_.end()) key_sets_.push_back(slot->spec.key_fields);
+    rules_.push_back(std::move(slot));
+    return index;
+  }
+
+  ProcessResult Process(std::shared_ptr<Event> event) {
+    ++stats_.events;
+    if (event->time < watermark_) {
+      ++stats_.late;
+      return ProcessResult::kLate;
+    }
+    event->seq = next_seq_++;
+    StreamState& stream = streams_.at(event->stream);
+    if (stream.partition_max.size() <= event->partition) {
+      stream.partition_max.resize(event->partition + 1, kMinTimestamp);
+    }
+    Timestamp& pmax = stream.partition_max[event->partition];
+    bool may_advance = event->time > pmax;
+    if (may_advance) pmax = event->time;
+    buffer_.push(std::move(event));
+    if (may_advance) AdvanceTo(ComputeWatermark());
+    return ProcessResult::kAccepted;
+  }
+
+  void Finish() { AdvanceTo(kMaxTimestamp); }
+
+  Timestamp watermark() const { return watermark_; }
+  const EngineStats& stats() const { return stats_; }
+  const RuleSpec& rule(uint32_t i) const { return rules_.at(i)->spec; }
+  size_t rule_count() const { return rules_.size(); }
+  const RuleStats& rule_stats(uint32_t i) const { return rules_.at(i)->stats; }
+
+  // RuntimeContext
+  void Emit(Match& match) override {
+    RuleSlot& slot = *rules_[match.rule];
+    if (slot.spec.suppress > 0) {
+      auto [it, inserted] = slot.last_alert.try_emplace(match.key, match.time);
+      if (!inserted) {
+        if (match.time < SaturatingAdd(it->second, slot.spec.suppress)) {
+          ++slot.stats.suppressed;
+          return;
+        }
+        it->second = match.time;
+      }
+    }
+    ++slot.stats.matches;
+    ++stats_.matches;
+    sink_->OnMatch(match);
+  }
+
+  void ScheduleTimer(uint32_t rule, Timestamp deadline, const std::string& key) override {
+    timers_.push(Timer{deadline, timer_seq_++, rule, key});
+  }
+
+  RuleStats& stats(uint32_t rule) override { return rules_[rule]->stats; }
+
+ private:
+  Timestamp ComputeWatermark() const {
+    Timestamp wm = kMaxTimestamp;
+    bool any = false;
+    for (const StreamState& s : streams_) {
+      for (Timestamp pmax : s.partition_max) {
+        if (pmax == kMinTimestamp) continue;
+        any = true;
+        wm = std::min(wm, SaturatingAdd(pmax, -s.options.max_delay));
+      }
+    }
+    return any ? wm : kMinTimestamp;
+  }
+
+  // Releases, in event-time order, every buffered event and timer at or before `wm`.
+  void AdvanceTo(Timestamp wm) {
+    if (wm <= watermark_ && wm != kMaxTimestamp) return;
+    watermark_ = std::max(watermark_, wm);
+    for (;;) {
+      Timestamp te = buffer_.empty() ? kMaxTimestamp : buffer_.top()->time;
+      Timestamp tt = timers_.empty() ? kMaxTimestamp : timers_.top().deadline;
+      bool have_event = !buffer_.empty() && te <= watermark_;
+      bool have_timer = !timers_.empty() && tt <= watermark_;
+      if (!have_event && !have_timer) break;
+      // A deadline D means "strictly before D": it fires before events at D.
+      if (have_timer && (!have_event || tt <= te)) {
+        Timer t = timers_.top();
+        timers_.pop();
+        rules_[t.rule]->runtime->OnTimer(t.key, t.deadline, *this);
+      } else {
+        EventPtr ev = buffer_.top();
+        buffer_.pop();
+        Dispatch(ev);
+      }
+    }
+    for (auto& slot : rules_) slot->runtime->OnWatermark(watermark_, *this);
+    PruneSuppression();
+  }
+
+  void Dispatch(const EventPtr& ev) {
+    ++dispatch_generation_;
+    if (key_cache_.size() < key_sets_.size()) key_cache_.resize(key_sets_.size());
+    for (auto& slot : rules_) {
+      if (slot->spec.stream && *slot->spec.stream != ev->stream) continue;
+      KeyCacheEntry& kc = key_cache_[slot->key_set];
+      if (kc.generation != dispatch_generation_) {
+        kc.generation = dispatch_generation_;
+        kc.present = EncodeKey(*ev, key_sets_[slot->key_set], &kc.key);
+      }
+      if (!kc.present) continue;
+      ++slot->stats.events_seen;
+      slot->runtime->OnEvent(ev, kc.key, *this);
+    }
+  }
+
+  // Forgets `suppress` entries that can no longer suppress anything.
+  void PruneSuppression() {
+    if (++prune_counter_ < 1024 && watermark_ != kMaxTimestamp) return;
+    prune_counter_ = 0;
+    for (auto& slot : rules_) {
+      if (slot->spec.suppress <= 0) continue;
+      std::erase_if(slot->last_alert, [&](const auto& kv) {
+        return SaturatingAdd(kv.second, slot->spec.suppress) <= watermark_;
+      });
+    }
+  }
+
+  struct KeyCacheEntry {
+    uint64_t generation = 0;
+    bool present = false;
+    std::string key;
+  };
+
+  MatchSink* const sink_;
+  std::vector<StreamState> streams_;
+  std::vector<std::unique_ptr<RuleSlot>> rules_;
+  std::vector<std::vector<FieldId>> key_sets_;
+  std::vector<KeyCacheEntry> key_cache_;
+  uint64_t dispatch_generation_ = 0;
+  std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> buffer_;
+  std::priority_queue<Timer, std::vector<Timer>, TimerOrder> timers_;
+  uint64_t timer_seq_ = 0;
+  uint64_t next_seq_ = 0;
+  uint64_t prune_counter_ = 0;
+  Timestamp watermark_ = kMinTimestamp;
+  EngineStats stats_;
+};
+
+Engine::Engine(MatchSink* sink) : impl_(std::make_unique<Impl>(sink)) {}
+Engine::~Engine() = default;
+uint32_t Engine::AddStream(std::string name, const StreamOptions& options) {
+  return impl_->AddStream(std::move(name), options);
+}
+int Engine::FindStream(std::string_view name) const { return impl_->FindStream(name); }
+Result<uint32_t> Engine::AddRule(RuleSpec spec) { return impl_->AddRule(std::move(spec)); }
+const RuleSpec& Engine::rule(uint32_t index) const { return impl_->rule(index); }
+size_t Engine::rule_count() const { return impl_->rule_count(); }
+const RuleStats& Engine::rule_stats(uint32_t index) const { return impl_->rule_stats(index); }
+ProcessResult Engine::Process(std::shared_ptr<Event> event) { return impl_->Process(std::move(event)); }
+void Engine::Finish() { impl_->Finish(); }
+Timestamp Engine::watermark() const { return impl_->watermark(); }
+const EngineStats& Engine::stats() const { return impl_->stats(); }
+
+}  // namespace vigil::cep

@@ -1,0 +1,90 @@
+// The path of one event through Vigil: decode → engine → alert. Shared by `run`, `replay`
+// and `test` (architecture decision 7: one engine for bounded and unbounded data).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "vigil/alerting/alert.h"
+#include "vigil/cep/engine.h"
+#include "vigil/cep/event.h"
+#include "vigil/cep/status.h"
+#include "vigil/cep/time.h"
+#include "vigil/ingest/decoder.h"
+#include "vigil/rules/ruleset.h"
+
+namespace vigil::edge {
+
+// Receives alerts, in emission order, on the pipeline's thread.
+class AlertHandler {
+ public:
+  virtual ~AlertHandler() = default;
+  virtual void OnAlert(const alerting::Alert& alert) = 0;
+};
+
+struct PipelineOptions {
+  std::string stream = "default";
+  std::string format = "json";
+  ingest::TimestampOptions timestamp;
+  cep::Duration max_delay = 0;
+  const cep::Clock* clock = nullptr;  // detected_at; null = the system clock
+};
+
+struct PipelineStats {
+  uint64_t records = 0;     // given to Process
+  uint64_t events = 0;      // decoded and given to the engine
+  uint64_t malformed = 0;   // not decodable: dead-lettered
+  uint64_t no_time = 0;     // no usable time field
+  uint64_t late = 0;        // older than the watermark
+  uint64_t alerts = 0;
+};
+
+enum class RecordOutcome { kProcessed, kSkipped, kMalformed, kNoTime, kLate };
+
+// Thread safety: one thread drives a Pipeline.
+class Pipeline final : public cep::MatchSink {
+ public:
+  // Takes the loaded rules and the registry they were compiled against. `handler` must
+  // outlive the pipeline.
+  static Result<std::unique_ptr<Pipeline>> Create(rules::Ruleset rules,
+                                                  std::shared_ptr<cep::FieldRegistry> fields,
+                                                  const PipelineOptions& options,
+                                                  AlertHandler* handler);
+  ~Pipeline() override;
+
+  // Decodes one record of `source` at `position` (for files: the byte offset of the line)
+  // and runs it through the engine. On kMalformed / kNoTime, `error` says why.
+  RecordOutcome Process(std::string_view record, std::string_view source, uint64_t position,
+                        std::string* error);
+
+  // Ends a bounded run: the final watermark resolves every window and absence.
+  void Finish();
+
+  const PipelineStats& stats() const { return stats_; }
+  const cep::Engine& engine() const { return *engine_; }
+  const rules::Ruleset& ruleset() const { return rules_; }
+
+  // cep::MatchSink
+  void OnMatch(const cep::Match& match) override;
+
+ private:
+  Pipeline(rules::Ruleset rules, std::shared_ptr<cep::FieldRegistry> fields,
+           const PipelineOptions& options, AlertHandler* handler);
+
+  rules::Ruleset rules_;
+  std::shared_ptr<cep::FieldRegistry> fields_;
+  PipelineOptions options_;
+  AlertHandler* handler_;
+  std::unique_ptr<cep::Engine> engine_;
+  std::unique_ptr<ingest::Decoder> decoder_;
+  alerting::AlertBuilder builder_;
+  std::vector<alerting::RuleInfo> infos_;      // per engine rule index
+  std::vector<const rules::Rule*> by_index_;   // per engine rule index
+  uint32_t stream_index_ = 0;
+  PipelineStats stats_;
+};
+
+}  // namespace vigil::edge

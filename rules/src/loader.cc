@@ -1,0 +1,959 @@
+// Rule files → Ruleset: YAML reading, validation with positions, and compilation.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "expr_compiler.h"
+#include "vigil/rules/ruleset.h"
+#include "vigil/rules/template.h"
+#include "yaml_util.h"
+
+namespace vigil::rules {
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kLow: return "low";
+    case Severity::kMedium: return "medium";
+    case Severity::kHigh: return "high";
+    case Severity::kCritical: return "critical";
+  }
+  return "medium";
+}
+
+bool ParseSeverity(const std::string& text, Severity* out) {
+  static constexpr Severity kAll[] = {Severity::kInfo, Severity::kLow, Severity::kMedium,
+                                      Severity::kHigh, Severity::kCritical};
+  for (Severity s : kAll) {
+    if (text == SeverityName(s)) {
+      *out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Rule::RenderSummary(const cep::Match& match) const {
+  if (!output) return title;
+  std::string s;
+  output->Render(match, &s);
+  return s;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// The entries of a YAML mapping, checked against the keys a context allows.
+class MapView {
+ public:
+  MapView(const std::string& file, const YAML::Node& node, const char* what,
+          const std::vector<std::string>& allowed, Diagnostics* diags)
+      : file_(file) {
+    if (!node.IsMap()) {
+      diags->push_back({PosOf(file, node), std::string(what) + " must be a mapping"});
+      ok_ = false;
+      return;
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string msg = "unknown key '" + key + "' in " + what;
+        std::string hint = SuggestClosest(key, allowed);
+        if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+        diags->push_back({PosOf(file, it->first), msg});
+        continue;
+      }
+      bool dup = false;
+      for (const auto& e : entries_) dup |= e.key == key;
+      if (dup) {
+        diags->push_back({PosOf(file, it->first), "duplicate key '" + key + "' in " + what});
+        continue;
+      }
+      entries_.push_back({key, it->first, it->second});
+    }
+  }
+
+  bool ok() const { return ok_; }
+  bool has(const std::string& key) const { return find(key) != nullptr; }
+  // The value node, or an invalid node when absent.
+  YAML::Node get(const std::string& key) const {
+    const Entry* e = find(key);
+    return e ? e->value : YAML::Node(YAML::NodeType::Undefined);
+  }
+  YAML::Node key_node(const std::string& key) const {
+    const Entry* e = find(key);
+    return e ? e->key_node : YAML::Node(YAML::NodeType::Undefined);
+  }
+
+ private:
+  struct Entry {
+    std::string key;
+    YAML::Node key_node, value;
+  };
+  const Entry* find(const std::string& key) const {
+    for (const auto& e : entries_) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+  const std::string& file_;
+  std::vector<Entry> entries_;
+  bool ok_ = true;
+};
+
+struct FileDoc {
+  std::string path;
+  YAML::Node root;
+  bool parsed = false;
+};
+
+class Loader {
+ public:
+  Loader(cep::FieldRegistry* fields, Diagnostics* diags) : fields_(fields), diags_(diags) {}
+
+  void AddDocument(const std::string& path, const std::string& text) {
+    FileDoc doc;
+    doc.path = path;
+    try {
+      doc.root = YAML::Load(text);
+      doc.parsed = true;
+    } catch (const YAML::ParserException& e) {
+      SourcePos pos{path, e.mark.line + 1, e.mark.column + 1};
+      Error(pos, "YAML syntax error: " + e.msg);
+    } catch (const YAML::Exception& e) {
+      Error(SourcePos{path, 0, 0}, std::string("YAML error: ") + e.what());
+    }
+    result_.files.push_back(path);
+    docs_.push_back(std::move(doc));
+  }
+
+  void AddPath(const std::string& path) {
+    std::error_code ec;
+    fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      Error(SourcePos{path, 0, 0}, "no such file or directory");
+      return;
+    }
+    if (fs::is_directory(st)) {
+      std::vector<std::string> files;
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file()) continue;
+        std::string ext = it->path().extension().string();
+        if (ext == ".yaml" || ext == ".yml") files.push_back(it->path().string());
+      }
+      if (ec) Error(SourcePos{path, 0, 0}, "cannot read directory: " + ec.message());
+      std::sort(files.begin(), files.end());
+      for (const std::string& f : files) AddFile(f);
+      return;
+    }
+    AddFile(path);
+  }
+
+  Ruleset Finish() {
+    for (FileDoc& doc : docs_) CollectDefinitions(doc);
+    std::vector<std::pair<std::string, Rule>> loaded;  // file, rule
+    for (FileDoc& doc : docs_) {
+      if (!doc.parsed || !doc.root.IsMap()) continue;
+      for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
+        if (it->first.Scalar() != "rules") continue;
+        const YAML::Node& rules = it->second;
+        if (rules.IsNull()) continue;
+        if (!rules.IsSequence()) {
+          Error(PosOf(doc.path, rules), "'rules' must be a list of rules");
+          continue;
+        }
+        for (const YAML::Node& r : rules) {
+          Rule rule;
+          if (LoadRule(doc.path, r, &rule)) loaded.emplace_back(doc.path, std::move(rule));
+        }
+      }
+    }
+    // Ids are unique across the ruleset.
+    std::map<std::string, SourcePos> seen;
+    for (const auto& [file, rule] : loaded) {
+      auto [it, inserted] = seen.emplace(rule.id, rule.pos);
+      if (!inserted) {
+        Error(rule.pos, "duplicate rule id '" + rule.id + "' (first defined at " +
+                            it->second.file + ":" + std::to_string(it->second.line) + ")");
+      }
+    }
+    // A file with any error contributes nothing.
+    std::set<std::string> bad_files;
+    for (const Diagnostic& d : *diags_) bad_files.insert(d.pos.file);
+    for (auto& [file, rule] : loaded) {
+      if (!bad_files.count(file)) result_.rules.push_back(std::move(rule));
+    }
+    // The same error reached through a macro used by several rules is reported once.
+    std::vector<Diagnostic> unique;
+    std::set<std::string> texts;
+    for (Diagnostic& d : *diags_) {
+      if (texts.insert(d.ToString()).second) unique.push_back(std::move(d));
+    }
+    *diags_ = std::move(unique);
+    return std::move(result_);
+  }
+
+ private:
+  void Error(const SourcePos& pos, std::string message) {
+    diags_->push_back(Diagnostic{pos, std::move(message)});
+  }
+
+  void AddFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      Error(SourcePos{path, 0, 0}, "cannot open file");
+      return;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    AddDocument(path, ss.str());
+  }
+
+  void CollectDefinitions(FileDoc& doc) {
+    if (!doc.parsed) return;
+    if (doc.root.IsNull()) return;  // an empty file
+    if (!doc.root.IsMap()) {
+      Error(PosOf(doc.path, doc.root), "a rule file must be a mapping with lists, macros or rules");
+      return;
+    }
+    MapView top(doc.path, doc.root, "rule file", {"lists", "macros", "rules"}, diags_);
+    YAML::Node lists = top.get("lists");
+    if (lists.IsDefined() && !lists.IsNull()) {
+      if (!lists.IsMap()) {
+        Error(PosOf(doc.path, lists), "'lists' must map names to lists of values");
+      } else {
+        for (auto it = lists.begin(); it != lists.end(); ++it) AddList(doc.path, it->first, it->second);
+      }
+    }
+    YAML::Node macros = top.get("macros");
+    if (macros.IsDefined() && !macros.IsNull()) {
+      if (!macros.IsMap()) {
+        Error(PosOf(doc.path, macros), "'macros' must map names to expressions");
+      } else {
+        for (auto it = macros.begin(); it != macros.end(); ++it) {
+          AddMacro(doc.path, it->first, it->second);
+        }
+      }
+    }
+  }
+
+  bool CheckName(const std::string& file, const YAML::Node& key, const char* what) {
+    static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
+    if (!std::regex_match(key.Scalar(), kName)) {
+      Error(PosOf(file, key), std::string(what) + " name '" + key.Scalar() +
+                                  "' must be letters, digits and '_' (not starting with a digit)");
+      return false;
+    }
+    return true;
+  }
+
+  void AddList(const std::string& file, const YAML::Node& key, const YAML::Node& value) {
+    const std::string name = key.Scalar();
+    if (!CheckName(file, key, "list")) return;
+    if (auto it = lists_.find(name); it != lists_.end()) {
+      Error(PosOf(file, key), "list '" + name + "' is already defined at " + it->second.pos.file +
+                                  ":" + std::to_string(it->second.pos.line));
+      return;
+    }
+    if (macros_.count(name)) {
+      Error(PosOf(file, key), "'" + name + "' is already defined as a macro");
+      return;
+    }
+    if (!value.IsSequence()) {
+      Error(PosOf(file, value), "list '" + name + "' must be a sequence of values");
+      return;
+    }
+    ListDef def;
+    def.pos = PosOf(file, key);
+    for (const YAML::Node& item : value) {
+      if (!item.IsScalar()) {
+        Error(PosOf(file, item), "list '" + name + "' items must be plain values");
+        return;
+      }
+      def.items.push_back(ScalarValue(item));
+    }
+    lists_.emplace(name, std::move(def));
+  }
+
+  void AddMacro(const std::string& file, const YAML::Node& key, const YAML::Node& value) {
+    const std::string name = key.Scalar();
+    if (!CheckName(file, key, "macro")) return;
+    if (auto it = macros_.find(name); it != macros_.end()) {
+      Error(PosOf(file, key), "macro '" + name + "' is already defined at " +
+                                  it->second.source.start.file + ":" +
+                                  std::to_string(it->second.source.start.line));
+      return;
+    }
+    if (lists_.count(name)) {
+      Error(PosOf(file, key), "'" + name + "' is already defined as a list");
+      return;
+    }
+    if (!value.IsScalar()) {
+      Error(PosOf(file, value), "macro '" + name + "' must be an expression string");
+      return;
+    }
+    MacroDef def;
+    def.source = ExprSourceOf(file, value);
+    ParseError perr;
+    def.ast = ParseExpression(def.source.text, &perr);
+    if (!def.ast) Error(def.source.At(perr.offset), perr.message);
+    macros_.emplace(name, std::move(def));
+  }
+
+  // ---- scalar readers: each reports its own error and returns false ----
+
+  bool ReadString(const std::string& file, const YAML::Node& n, const std::string& what,
+                  std::string* out) {
+    if (!n.IsScalar() || n.IsNull() || (IsPlainScalar(n) && n.Scalar().empty())) {
+      Error(PosOf(file, n), what + " must be a string");
+      return false;
+    }
+    *out = n.Scalar();
+    return true;
+  }
+
+  bool ReadBool(const std::string& file, const YAML::Node& n, const std::string& what, bool* out) {
+    LiteralValue v = n.IsScalar() ? ScalarValue(n) : LiteralValue{};
+    if (v.kind != cep::ValueKind::kBool) {
+      Error(PosOf(file, n), what + " must be true or false");
+      return false;
+    }
+    *out = v.b;
+    return true;
+  }
+
+  bool ReadCount(const std::string& file, const YAML::Node& n, const std::string& what,
+                 int64_t min, uint64_t* out) {
+    LiteralValue v = n.IsScalar() ? ScalarValue(n) : LiteralValue{};
+    if (v.kind != cep::ValueKind::kInt || v.i < min) {
+      Error(PosOf(file, n), what + " must be a whole number >= " + std::to_string(min));
+      return false;
+    }
+    *out = static_cast<uint64_t>(v.i);
+    return true;
+  }
+
+  bool ReadNumber(const std::string& file, const YAML::Node& n, const std::string& what,
+                  double* out) {
+    LiteralValue v = n.IsScalar() ? ScalarValue(n) : LiteralValue{};
+    if (v.kind != cep::ValueKind::kInt && v.kind != cep::ValueKind::kDouble) {
+      Error(PosOf(file, n), what + " must be a number");
+      return false;
+    }
+    *out = v.kind == cep::ValueKind::kInt ? static_cast<double>(v.i) : v.d;
+    return true;
+  }
+
+  bool ReadDuration(const std::string& file, const YAML::Node& n, const std::string& what,
+                    cep::Duration* out) {
+    if (!n.IsScalar()) {
+      Error(PosOf(file, n), what + " must be a duration such as 30s, 5m or 1h");
+      return false;
+    }
+    auto d = cep::ParseDuration(n.Scalar());
+    if (!d.ok()) {
+      Error(PosOf(file, n), what + ": " + d.status().message());
+      return false;
+    }
+    if (*d <= 0) {
+      Error(PosOf(file, n), what + " must be longer than 0");
+      return false;
+    }
+    *out = *d;
+    return true;
+  }
+
+  bool ReadStringList(const std::string& file, const YAML::Node& n, const std::string& what,
+                      std::vector<std::string>* out) {
+    if (n.IsScalar() && !n.IsNull()) {
+      out->push_back(n.Scalar());
+      return true;
+    }
+    if (!n.IsSequence()) {
+      Error(PosOf(file, n), what + " must be a list of strings");
+      return false;
+    }
+    bool ok = true;
+    for (const YAML::Node& item : n) {
+      std::string s;
+      if (ReadString(file, item, what + " entries", &s)) out->push_back(std::move(s));
+      else ok = false;
+    }
+    return ok;
+  }
+
+  bool CheckFieldPath(const std::string& file, const YAML::Node& n, const std::string& path) {
+    if (path.empty() || path.front() == '.' || path.back() == '.' ||
+        path.find("..") != std::string::npos) {
+      Error(PosOf(file, n), "'" + path + "' is not a field path");
+      return false;
+    }
+    return true;
+  }
+
+  // ---- rules ----
+
+  CompileScope BaseScope() {
+    CompileScope scope;
+    scope.macros = &macros_;
+    scope.lists = &lists_;
+    scope.fields = fields_;
+    return scope;
+  }
+
+  std::shared_ptr<const cep::Condition> Condition(const std::string& file, const YAML::Node& n,
+                                                  const std::string& what,
+                                                  const CompileScope& scope, std::string* canon) {
+    if (!n.IsScalar() || n.IsNull()) {
+      Error(PosOf(file, n), what + " must be an expression string");
+      return nullptr;
+    }
+    ExprSource src = ExprSourceOf(file, n);
+    ExprCompiler compiler(scope, diags_);
+    auto cond = compiler.CompileCondition(src);
+    if (cond && canon) {
+      *canon += what + "=" + CanonicalText(src.text, scope) + "\n";
+    }
+    return cond;
+  }
+
+  bool LoadRule(const std::string& file, const YAML::Node& node, Rule* rule) {
+    static const std::vector<std::string> kRuleKeys = {
+        "id",     "title",    "description", "severity", "tags",     "stream",
+        "key",    "within",   "where",       "pattern",  "threshold", "reset_on",
+        "skip",   "suppress", "output",      "sinks",    "tests",    "max_partial_matches",
+        "enabled"};
+    size_t errors_before = diags_->size();
+    rule->file = file;
+    rule->pos = PosOf(file, node);
+    MapView m(file, node, "rule", kRuleKeys, diags_);
+    if (!m.ok()) return false;
+
+    // Identity and metadata.
+    if (!m.has("id")) {
+      Error(rule->pos, "rule has no 'id'");
+    } else if (ReadString(file, m.get("id"), "id", &rule->id)) {
+      static const std::regex kId("[a-z0-9_.-]+");
+      if (!std::regex_match(rule->id, kId)) {
+        Error(PosOf(file, m.get("id")),
+              "id '" + rule->id + "' must use only a-z, 0-9, '_', '.' and '-'");
+      }
+      rule->pos = PosOf(file, m.get("id"));
+    }
+    const std::string who = rule->id.empty() ? "rule" : "rule " + rule->id;
+    if (m.has("title")) ReadString(file, m.get("title"), "title", &rule->title);
+    if (rule->title.empty()) rule->title = rule->id;
+    if (m.has("description")) ReadString(file, m.get("description"), "description", &rule->description);
+    if (m.has("severity")) {
+      std::string sev;
+      if (ReadString(file, m.get("severity"), "severity", &sev) &&
+          !ParseSeverity(sev, &rule->severity)) {
+        std::string msg = "severity '" + sev + "' must be one of info, low, medium, high, critical";
+        std::string hint = SuggestClosest(sev, {"info", "low", "medium", "high", "critical"});
+        if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+        Error(PosOf(file, m.get("severity")), msg);
+      }
+    }
+    if (m.has("tags")) ReadStringList(file, m.get("tags"), "tags", &rule->tags);
+    if (m.has("stream")) ReadString(file, m.get("stream"), "stream", &rule->stream);
+    if (m.has("sinks")) ReadStringList(file, m.get("sinks"), "sinks", &rule->sinks);
+    if (m.has("enabled")) {
+      bool enabled = true;
+      ReadBool(file, m.get("enabled"), "enabled", &enabled);
+      (void)enabled;  // loading a disabled rule is the daemon's business
+    }
+
+    cep::RuleSpec& spec = rule->spec;
+    spec.id = rule->id;
+    std::string canon = "stream=" + rule->stream + "\n";
+
+    // Key.
+    if (m.has("key")) {
+      std::vector<std::string> keys;
+      YAML::Node kn = m.get("key");
+      if (ReadStringList(file, kn, "key", &keys)) {
+        for (const std::string& k : keys) {
+          if (!CheckFieldPath(file, kn, k)) continue;
+          if (std::find(spec.key_names.begin(), spec.key_names.end(), k) != spec.key_names.end()) {
+            Error(PosOf(file, kn), "key field '" + k + "' is listed twice");
+            continue;
+          }
+          spec.key_names.push_back(k);
+          spec.key_fields.push_back(fields_->Intern(k));
+        }
+      }
+    }
+    for (const std::string& k : spec.key_names) canon += "key=" + k + "\n";
+
+    // Kind.
+    bool has_where = m.has("where"), has_pattern = m.has("pattern"),
+         has_threshold = m.has("threshold");
+    if (has_pattern && has_where) {
+      Error(PosOf(file, m.key_node("where")),
+            who + ": 'where' and 'pattern' do not go together; put the condition in the steps");
+    } else if (has_pattern && has_threshold) {
+      Error(PosOf(file, m.key_node("threshold")), who + ": 'pattern' and 'threshold' do not go together");
+    } else if (!has_pattern && !has_where && !has_threshold) {
+      Error(rule->pos, who + " needs one of 'where', 'pattern' or 'threshold'");
+    }
+
+    CompileScope scope = BaseScope();
+    std::vector<std::string> step_names;
+    if (has_pattern) {
+      spec.kind = cep::RuleKind::kPattern;
+      LoadPattern(file, m.get("pattern"), who, &step_names, &spec, &canon);
+    } else if (has_threshold) {
+      spec.kind = cep::RuleKind::kThreshold;
+      LoadThreshold(file, m.get("threshold"), &spec.threshold, &canon);
+      if (has_where) {
+        spec.where = Condition(file, m.get("where"), "where", scope, &canon);
+      } else {
+        ExprSource all;
+        all.text = "true";
+        spec.where = ExprCompiler(scope, diags_).CompileCondition(all);
+      }
+    } else if (has_where) {
+      spec.kind = cep::RuleKind::kSingleEvent;
+      spec.where = Condition(file, m.get("where"), "where", scope, &canon);
+    }
+
+    // Pattern-only options.
+    auto pattern_only = [&](const char* key) {
+      if (m.has(key) && !has_pattern) {
+        Error(PosOf(file, m.key_node(key)), who + ": '" + key + "' applies to pattern rules only");
+        return false;
+      }
+      return m.has(key);
+    };
+    if (pattern_only("within")) {
+      ReadDuration(file, m.get("within"), "within", &spec.within);
+      canon += "within=" + std::to_string(spec.within) + "\n";
+    }
+    if (pattern_only("reset_on")) {
+      spec.reset_on = Condition(file, m.get("reset_on"), "reset_on", scope, &canon);
+    }
+    if (pattern_only("skip")) LoadSkip(file, m.get("skip"), step_names, &spec, &canon);
+    if (pattern_only("max_partial_matches")) {
+      uint64_t n = 0;
+      if (ReadCount(file, m.get("max_partial_matches"), "max_partial_matches", 1, &n)) {
+        spec.max_partial_matches = n;
+      }
+    }
+    if (has_pattern && !spec.steps.empty() && spec.steps.back().absent && spec.within <= 0) {
+      Error(PosOf(file, m.get("pattern")),
+            who + ": a pattern that ends with an absent step needs 'within' (the deadline)");
+    }
+    if (m.has("suppress")) {
+      ReadDuration(file, m.get("suppress"), "suppress", &spec.suppress);
+      canon += "suppress=" + std::to_string(spec.suppress) + "\n";
+    }
+
+    // Output template.
+    if (m.has("output")) {
+      std::string text;
+      YAML::Node on = m.get("output");
+      if (ReadString(file, on, "output", &text)) {
+        rule->output = CompileTemplate(file, on, step_names, spec.key_names);
+      }
+    }
+
+    if (m.has("tests")) LoadTests(file, m.get("tests"), &rule->tests);
+
+    rule->semantics_hash = Fnv1a(canon);
+    return diags_->size() == errors_before;
+  }
+
+  void LoadPattern(const std::string& file, const YAML::Node& n, const std::string& who,
+                   std::vector<std::string>* names, cep::RuleSpec* spec, std::string* canon) {
+    if (!n.IsSequence() || n.size() == 0) {
+      Error(PosOf(file, n), who + ": 'pattern' must be a non-empty list of steps");
+      return;
+    }
+    // Names first, so conditions can refer to any earlier step by name.
+    for (const YAML::Node& s : n) {
+      std::string name;
+      if (s.IsMap() && s["step"] && s["step"].IsScalar()) name = s["step"].Scalar();
+      names->push_back(name);
+    }
+    static const std::vector<std::string> kStepKeys = {
+        "step",  "where",  "contiguity",  "count", "optional", "greedy",
+        "consecutive", "combinations", "until", "absent"};
+    for (size_t i = 0; i < n.size(); ++i) {
+      const YAML::Node& s = n[i];
+      MapView m(file, s, "pattern step", kStepKeys, diags_);
+      if (!m.ok()) continue;
+      cep::StepSpec step;
+      if (!m.has("step")) {
+        Error(PosOf(file, s), "step has no name ('step: <name>')");
+      } else if (ReadString(file, m.get("step"), "step", &step.name)) {
+        static const std::regex kStepName("[A-Za-z0-9_-]+");
+        if (!std::regex_match(step.name, kStepName)) {
+          Error(PosOf(file, m.get("step")),
+                "step name '" + step.name + "' must use only letters, digits, '_' and '-'");
+        }
+        for (size_t j = 0; j < i; ++j) {
+          if ((*names)[j] == step.name) {
+            Error(PosOf(file, m.get("step")), "step name '" + step.name + "' is used twice");
+          }
+        }
+      }
+      const std::string where_what = "step " + step.name;
+      CompileScope scope = BaseScope();
+      scope.steps = names;
+      scope.visible_through = static_cast<int>(i);
+      if (!m.has("where")) {
+        Error(PosOf(file, s), where_what + " has no 'where'");
+      } else {
+        step.where = Condition(file, m.get("where"), where_what + ".where", scope, canon);
+      }
+      if (m.has("contiguity")) {
+        std::string c;
+        if (ReadString(file, m.get("contiguity"), "contiguity", &c)) {
+          if (c == "strict") step.contiguity = cep::Contiguity::kStrict;
+          else if (c == "relaxed") step.contiguity = cep::Contiguity::kRelaxed;
+          else if (c == "any") step.contiguity = cep::Contiguity::kAny;
+          else {
+            std::string msg = "contiguity '" + c + "' must be strict, relaxed or any";
+            std::string hint = SuggestClosest(c, {"strict", "relaxed", "any"});
+            if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+            Error(PosOf(file, m.get("contiguity")), msg);
+          }
+        }
+      }
+      if (m.has("count")) LoadCount(file, m.get("count"), &step);
+      auto flag = [&](const char* key, bool* out) {
+        if (m.has(key)) ReadBool(file, m.get(key), key, out);
+      };
+      flag("optional", &step.optional);
+      flag("greedy", &step.greedy);
+      flag("consecutive", &step.consecutive);
+      flag("combinations", &step.combinations);
+      flag("absent", &step.absent);
+      if (m.has("until")) {
+        step.until = Condition(file, m.get("until"), where_what + ".until", scope, canon);
+      }
+      // Option combinations FlinkCEP rejects, rejected here with a position.
+      auto bad = [&](const char* key, const std::string& why) {
+        Error(PosOf(file, m.key_node(key)), "step " + step.name + ": " + why);
+      };
+      bool looping = step.max_count > 1;
+      if (!looping) {
+        if (step.greedy) bad("greedy", "'greedy' applies to looping steps (count above 1)");
+        if (step.consecutive) bad("consecutive", "'consecutive' applies to looping steps (count above 1)");
+        if (step.combinations) bad("combinations", "'combinations' applies to looping steps (count above 1)");
+        if (m.has("until")) bad("until", "'until' applies to looping steps (count above 1)");
+      }
+      if (step.consecutive && step.combinations) {
+        bad("combinations", "'consecutive' and 'combinations' exclude each other");
+      }
+      if (step.absent) {
+        for (const char* key : {"count", "optional", "greedy", "consecutive", "combinations", "until"}) {
+          if (m.has(key)) bad(key, std::string("an absent step cannot take '") + key + "'");
+        }
+        if (i == 0) bad("absent", "a pattern cannot start with an absent step");
+        if (i > 0 && spec->steps.size() == i && spec->steps.back().absent) {
+          bad("absent", "two absent steps in a row are not supported; combine their conditions with 'or'");
+        }
+        if (i > 0 && spec->steps.size() == i && spec->steps.back().optional) {
+          bad("absent", "an absent step cannot follow an optional step");
+        }
+      }
+      if (step.min_count == 0) {
+        step.optional = true;
+        step.min_count = 1;
+      }
+      *canon += "step=" + step.name + ";" + std::to_string(static_cast<int>(step.contiguity)) +
+                ";" + std::to_string(step.min_count) + "-" + std::to_string(step.max_count) + ";" +
+                (step.optional ? "o" : "") + (step.greedy ? "g" : "") +
+                (step.consecutive ? "c" : "") + (step.combinations ? "x" : "") +
+                (step.absent ? "a" : "") + "\n";
+      spec->steps.push_back(std::move(step));
+    }
+    bool all_absent = !spec->steps.empty();
+    for (const auto& st : spec->steps) all_absent &= st.absent;
+    if (all_absent) Error(PosOf(file, n), who + ": a pattern needs at least one step that is not absent");
+  }
+
+  void LoadCount(const std::string& file, const YAML::Node& n, cep::StepSpec* step) {
+    if (n.IsScalar()) {
+      uint64_t c = 0;
+      if (ReadCount(file, n, "count", 1, &c)) {
+        step->min_count = step->max_count = static_cast<uint32_t>(std::min<uint64_t>(c, 1u << 20));
+      }
+      return;
+    }
+    MapView m(file, n, "count", {"min", "max"}, diags_);
+    if (!m.ok()) return;
+    uint64_t min = 1, max = cep::StepSpec::kUnbounded;
+    if (!m.has("min")) {
+      Error(PosOf(file, n), "count needs 'min' (and optionally 'max'), e.g. {min: 5}");
+      return;
+    }
+    ReadCount(file, m.get("min"), "count.min", 0, &min);
+    if (m.has("max")) {
+      if (ReadCount(file, m.get("max"), "count.max", 1, &max) && max < min) {
+        Error(PosOf(file, m.get("max")), "count.max must not be below count.min");
+      }
+    }
+    step->min_count = static_cast<uint32_t>(std::min<uint64_t>(min, 1u << 20));
+    step->max_count = max == cep::StepSpec::kUnbounded
+                          ? cep::StepSpec::kUnbounded
+                          : static_cast<uint32_t>(std::min<uint64_t>(max, 1u << 20));
+  }
+
+  void LoadSkip(const std::string& file, const YAML::Node& n, const std::vector<std::string>& steps,
+                cep::RuleSpec* spec, std::string* canon) {
+    std::string kind, step;
+    if (n.IsMap() && n.size() == 1) {
+      kind = n.begin()->first.Scalar();
+      step = n.begin()->second.Scalar();
+    } else if (n.IsScalar()) {
+      kind = n.Scalar();
+      size_t colon = kind.find(':');
+      if (colon != std::string::npos) {
+        step = kind.substr(colon + 1);
+        kind = kind.substr(0, colon);
+        while (!step.empty() && step.front() == ' ') step.erase(step.begin());
+      }
+    } else {
+      Error(PosOf(file, n), "skip must be no_skip, to_next, past_last_event, to_first:<step> or to_last:<step>");
+      return;
+    }
+    static const std::vector<std::string> kKinds = {"no_skip", "to_next", "past_last_event",
+                                                    "to_first", "to_last"};
+    if (kind == "no_skip") spec->skip = cep::SkipStrategy::kNoSkip;
+    else if (kind == "to_next") spec->skip = cep::SkipStrategy::kToNext;
+    else if (kind == "past_last_event") spec->skip = cep::SkipStrategy::kPastLastEvent;
+    else if (kind == "to_first") spec->skip = cep::SkipStrategy::kToFirst;
+    else if (kind == "to_last") spec->skip = cep::SkipStrategy::kToLast;
+    else {
+      std::string msg = "skip '" + kind + "' must be no_skip, to_next, past_last_event, to_first:<step> or to_last:<step>";
+      std::string hint = SuggestClosest(kind, kKinds);
+      if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+      Error(PosOf(file, n), msg);
+      return;
+    }
+    bool needs_step = spec->skip == cep::SkipStrategy::kToFirst || spec->skip == cep::SkipStrategy::kToLast;
+    if (needs_step) {
+      if (step.empty()) {
+        Error(PosOf(file, n), "skip " + kind + " needs a step: " + kind + ":<step>");
+        return;
+      }
+      if (std::find(steps.begin(), steps.end(), step) == steps.end()) {
+        std::string msg = "skip " + kind + ": no step named '" + step + "'";
+        std::string hint = SuggestClosest(step, steps);
+        if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+        Error(PosOf(file, n), msg);
+        return;
+      }
+      spec->skip_step = step;
+    } else if (!step.empty()) {
+      Error(PosOf(file, n), "skip " + kind + " takes no step");
+    }
+    *canon += "skip=" + kind + ":" + step + "\n";
+  }
+
+  void LoadThreshold(const std::string& file, const YAML::Node& n, cep::ThresholdSpec* t,
+                     std::string* canon) {
+    MapView m(file, n, "threshold", {"count", "distinct", "sum", "value", "window"}, diags_);
+    if (!m.ok()) return;
+    if (!m.has("window")) {
+      Error(PosOf(file, n), "threshold needs 'window', e.g. {count: 10, window: 1m}");
+    } else {
+      ReadDuration(file, m.get("window"), "threshold.window", &t->window);
+    }
+    if (m.has("sum")) {
+      std::string field;
+      t->aggregate = cep::ThresholdSpec::Aggregate::kSum;
+      if (ReadString(file, m.get("sum"), "threshold.sum", &field) &&
+          CheckFieldPath(file, m.get("sum"), field)) {
+        t->field = fields_->Intern(field);
+      }
+      if (m.has("count") || m.has("distinct")) {
+        Error(PosOf(file, n), "threshold with 'sum' takes 'value', not 'count' or 'distinct'");
+      }
+      if (!m.has("value")) {
+        Error(PosOf(file, n), "threshold with 'sum' needs 'value' (the bound the sum must reach)");
+      } else {
+        ReadNumber(file, m.get("value"), "threshold.value", &t->bound);
+      }
+      *canon += "threshold=sum:" + field;
+    } else {
+      uint64_t count = 0;
+      if (m.has("value")) Error(PosOf(file, m.key_node("value")), "'value' goes with 'sum'; use 'count'");
+      if (!m.has("count")) {
+        Error(PosOf(file, n), "threshold needs 'count' (or 'sum' and 'value')");
+      } else if (ReadCount(file, m.get("count"), "threshold.count", 1, &count)) {
+        t->bound = static_cast<double>(count);
+      }
+      std::string field;
+      if (m.has("distinct")) {
+        t->aggregate = cep::ThresholdSpec::Aggregate::kDistinct;
+        if (ReadString(file, m.get("distinct"), "threshold.distinct", &field) &&
+            CheckFieldPath(file, m.get("distinct"), field)) {
+          t->field = fields_->Intern(field);
+        }
+      }
+      *canon += "threshold=" + std::string(m.has("distinct") ? "distinct:" + field : "count");
+    }
+    *canon += ";" + std::to_string(t->bound) + ";" + std::to_string(t->window) + "\n";
+  }
+
+  std::shared_ptr<const Template> CompileTemplate(const std::string& file, const YAML::Node& n,
+                                                  const std::vector<std::string>& steps,
+                                                  const std::vector<std::string>& keys) {
+    ExprSource src = ExprSourceOf(file, n);
+    const std::string& text = src.text;
+    CompileScope scope = BaseScope();
+    scope.steps = &steps;
+    scope.visible_through = static_cast<int>(steps.size());
+    scope.key_names = &keys;
+    std::vector<Template::Part> parts;
+    std::string literal;
+    size_t pos = 0;
+    bool ok = true;
+    while (pos < text.size()) {
+      size_t open = text.find("{{", pos);
+      if (open == std::string::npos) {
+        literal += text.substr(pos);
+        break;
+      }
+      literal += text.substr(pos, open - pos);
+      size_t close = text.find("}}", open + 2);
+      if (close == std::string::npos) {
+        Error(src.At(open), "'{{' without a closing '}}' in output");
+        return nullptr;
+      }
+      ExprSource inner;
+      inner.start = src.At(open + 2);
+      inner.text = text.substr(open + 2, close - open - 2);
+      ExprCompiler compiler(scope, diags_);
+      bool uses_steps = false;
+      ExprPtr e = compiler.CompileValue(inner, &uses_steps);
+      if (!e) ok = false;
+      parts.push_back(Template::Part{std::move(literal), std::move(e)});
+      literal.clear();
+      pos = close + 2;
+    }
+    if (!ok) return nullptr;
+    parts.push_back(Template::Part{std::move(literal), nullptr});
+    return std::make_shared<Template>(std::move(parts), steps);
+  }
+
+  void LoadTests(const std::string& file, const YAML::Node& n, std::vector<RuleTest>* tests) {
+    if (!n.IsSequence()) {
+      Error(PosOf(file, n), "'tests' must be a list of tests");
+      return;
+    }
+    for (const YAML::Node& t : n) {
+      MapView m(file, t, "test", {"name", "events", "expect"}, diags_);
+      if (!m.ok()) continue;
+      RuleTest test;
+      test.pos = PosOf(file, t);
+      if (m.has("name")) ReadString(file, m.get("name"), "test name", &test.name);
+      if (test.name.empty()) test.name = "test " + std::to_string(tests->size() + 1);
+      YAML::Node events = m.get("events");
+      if (!events.IsDefined() || !events.IsSequence()) {
+        Error(test.pos, "test '" + test.name + "' needs 'events', a list of events");
+        continue;
+      }
+      for (const YAML::Node& e : events) {
+        if (!e.IsMap()) {
+          Error(PosOf(file, e), "test events must be objects");
+          continue;
+        }
+        std::string json;
+        AppendNodeJson(e, &json);
+        test.events.push_back(std::move(json));
+      }
+      YAML::Node expect = m.get("expect");
+      if (!expect.IsDefined()) {
+        Error(test.pos, "test '" + test.name + "' needs 'expect': a number of alerts or a list");
+        continue;
+      }
+      if (expect.IsScalar()) {
+        uint64_t c = 0;
+        if (ReadCount(file, expect, "expect", 0, &c)) test.expect_count = c;
+      } else if (expect.IsSequence()) {
+        for (const YAML::Node& a : expect) {
+          MapView am(file, a, "expected alert", {"key", "events"}, diags_);
+          if (!am.ok()) continue;
+          RuleTest::ExpectedAlert ea;
+          if (am.has("key")) {
+            YAML::Node k = am.get("key");
+            if (!k.IsMap()) {
+              Error(PosOf(file, k), "expected alert key must map fields to values");
+            } else {
+              for (auto it = k.begin(); it != k.end(); ++it) {
+                std::string v;
+                AppendNodeJson(it->second, &v);
+                ea.key.emplace_back(it->first.Scalar(), v);
+              }
+            }
+          }
+          if (am.has("events")) {
+            YAML::Node ev = am.get("events");
+            if (!ev.IsSequence()) {
+              Error(PosOf(file, ev), "expected alert events must be a list of positions");
+            } else {
+              for (const YAML::Node& p : ev) {
+                uint64_t pos = 0;
+                if (!ReadCount(file, p, "event position", 1, &pos)) continue;
+                if (pos > test.events.size()) {
+                  Error(PosOf(file, p), "event position " + std::to_string(pos) +
+                                            " is past the test's " +
+                                            std::to_string(test.events.size()) + " events");
+                  continue;
+                }
+                ea.events.push_back(pos);
+              }
+            }
+          }
+          test.expect_alerts.push_back(std::move(ea));
+        }
+        test.expect_count = test.expect_alerts.size();
+      } else {
+        Error(PosOf(file, expect), "'expect' must be a number of alerts or a list of alerts");
+      }
+      tests->push_back(std::move(test));
+    }
+  }
+
+  cep::FieldRegistry* fields_;
+  Diagnostics* diags_;
+  std::vector<FileDoc> docs_;
+  MacroTable macros_;
+  ListTable lists_;
+  Ruleset result_;
+};
+
+}  // namespace
+
+Ruleset LoadRuleset(const std::vector<std::string>& paths, cep::FieldRegistry* fields,
+                    Diagnostics* diags) {
+  Loader loader(fields, diags);
+  for (const std::string& p : paths) loader.AddPath(p);
+  return loader.Finish();
+}
+
+Ruleset LoadRulesetFromString(const std::string& yaml, const std::string& name,
+                              cep::FieldRegistry* fields, Diagnostics* diags) {
+  Loader loader(fields, diags);
+  loader.AddDocument(name, yaml);
+  return loader.Finish();
+}
+
+}  // namespace vigil::rules
