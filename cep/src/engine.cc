@@ -4,8 +4,10 @@
 #include <queue>
 #include <unordered_map>
 
+#include "nfa/pattern_rule.h"
 #include "rule_runtime.h"
 #include "single_event_rule.h"
+#include "threshold_rule.h"
 #include "vigil/cep/key.h"
 
 namespace vigil::cep {
@@ -82,9 +84,28 @@ class Engine::Impl final : public RuntimeContext {
         slot->runtime = std::make_unique<SingleEventRule>(index, &slot->spec);
         break;
       case RuleKind::kPattern:
+        if (spec.steps.empty()) return Status::InvalidArgument("rule " + spec.id + ": no steps");
+        for (const StepSpec& s : spec.steps) {
+          if (!s.where) return Status::InvalidArgument("rule " + spec.id + ": step without condition");
+        }
+        if (spec.steps.front().absent) {
+          return Status::InvalidArgument("rule " + spec.id + ": a pattern cannot start with an absent step");
+        }
+        if (spec.steps.back().absent && spec.within <= 0) {
+          return Status::InvalidArgument("rule " + spec.id +
+                                         ": an absent last step needs within");
+        }
+        slot->spec = std::move(spec);
+        slot->runtime = std::make_unique<PatternRule>(index, &slot->spec);
+        break;
       case RuleKind::kThreshold:
-        return Status::InvalidArgument("rule " + spec.id +
-                                       ": pattern and threshold rules are not supported yet");
+        if (!spec.where) return Status::InvalidArgument("rule " + spec.id + ": no condition");
+        if (spec.threshold.window <= 0) {
+          return Status::InvalidArgument("rule " + spec.id + ": threshold window must be positive");
+        }
+        slot->spec = std::move(spec);
+        slot->runtime = std::make_unique<ThresholdRule>(index, &slot->spec);
+        break;
     }
     auto ks = std::find(key_sets_.begin(), key_sets_.end(), slot->spec.key_fields);
     slot->key_set = static_cast<size_t>(ks - key_sets_.begin());
@@ -112,7 +133,10 @@ class Engine::Impl final : public RuntimeContext {
     return ProcessResult::kAccepted;
   }
 
-  void Finish() { AdvanceTo(kMaxTimestamp); }
+  void Finish() {
+    AdvanceTo(kMaxTimestamp);
+    for (auto& slot : rules_) slot->runtime->OnFinish(*this);
+  }
 
   Timestamp watermark() const { return watermark_; }
   const EngineStats& stats() const { return stats_; }

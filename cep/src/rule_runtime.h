@@ -41,6 +41,9 @@ class RuleRuntime {
   virtual void OnWatermark(Timestamp watermark, RuntimeContext& ctx) {
     (void)watermark, (void)ctx;
   }
+  // The input ended (after the final watermark): drop what cannot complete, emit what was
+  // complete but held back.
+  virtual void OnFinish(RuntimeContext& ctx) { (void)ctx; }
 
   uint32_t index() const { return index_; }
   const RuleSpec& spec() const { return *spec_; }

@@ -1,0 +1,435 @@
+#include "nfa/pattern_rule.h"
+
+#include <algorithm>
+
+namespace vigil::cep {
+
+namespace {
+
+uint32_t SelfIncrease(int ignores, int takes) {
+  return takes == 0 && ignores == 0 ? 0 : static_cast<uint32_t>(ignores + std::max(1, takes));
+}
+
+}  // namespace
+
+// The events a run has taken so far, grouped by step, read from the shared buffer the
+// first time an iterative condition asks (FlinkCEP ConditionContext.getEventsForPattern).
+class PatternRule::RunContext final : public StepEvents {
+ public:
+  RunContext(const SharedBuffer& buffer, const Run& run, size_t steps)
+      : buffer_(buffer), run_(run), steps_(steps) {}
+
+  size_t Count(uint32_t step) const override {
+    Materialize();
+    return step < by_step_.size() ? by_step_[step].size() : 0;
+  }
+  const Event& Get(uint32_t step, size_t i) const override {
+    Materialize();
+    return *by_step_[step][i];
+  }
+
+ private:
+  void Materialize() const {
+    if (done_) return;
+    done_ = true;
+    by_step_.assign(steps_, {});
+    std::vector<SharedBuffer::Entry> path;
+    buffer_.Extract(run_.prev, run_.version, &path);
+    for (const auto& e : path) by_step_[e.step].push_back(e.event->get());
+  }
+
+  const SharedBuffer& buffer_;
+  const Run& run_;
+  size_t steps_;
+  mutable bool done_ = false;
+  mutable std::vector<std::vector<const Event*>> by_step_;
+};
+
+PatternRule::KeyState::KeyState() = default;
+
+PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
+    : RuleRuntime(index, spec), program_(CompilePattern(*spec)) {
+  leaf_cache_.resize(program_->leaves.size());
+  if (spec->skip == SkipStrategy::kToFirst || spec->skip == SkipStrategy::kToLast) {
+    for (size_t i = 0; i < spec->steps.size(); ++i) {
+      if (spec->steps[i].name == spec->skip_step) skip_step_ = static_cast<int32_t>(i);
+    }
+  }
+  scratch_ = std::make_unique<KeyState>();
+}
+
+PatternRule::~PatternRule() {
+  for (auto& [key, ks] : keys_) DropAll(*ks);
+  if (scratch_) DropAll(*scratch_);
+}
+
+size_t PatternRule::partial_match_count() const {
+  size_t n = 0;
+  for (const auto& [key, ks] : keys_) n += ks->partial.size() - 1;
+  return n;
+}
+
+size_t PatternRule::state_bytes() const {
+  size_t n = 0;
+  for (const auto& [key, ks] : keys_) {
+    n += key.capacity() + sizeof(KeyState) + ks->buffer.bytes() +
+         (ks->partial.size() + ks->completed.size()) * sizeof(Run);
+  }
+  return n;
+}
+
+void PatternRule::OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) {
+  auto it = keys_.find(key);
+  KeyState* ks;
+  if (it != keys_.end()) {
+    ks = it->second.get();
+  } else {
+    ks = scratch_.get();
+    if (ks->partial.empty()) {
+      Run start;
+      start.state = program_->start;
+      start.version = Dewey(1);
+      ks->partial.Add(std::move(start));
+    }
+  }
+  ProcessEvent(*ks, event, key, ctx);
+  if (it == keys_.end()) {
+    if (!scratch_->empty()) {
+      keys_.emplace(key, std::move(scratch_));
+      scratch_ = std::make_unique<KeyState>();
+    } else {
+      DropAll(*scratch_);  // back to a bare start state for the next key
+    }
+  } else if (ks->empty()) {
+    DropAll(*ks);
+    keys_.erase(it);  // a key without partial matches holds no state
+  }
+}
+
+void PatternRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return;
+  AdvanceTime(*it->second, deadline, key, ctx);
+  if (it->second->empty()) {
+    DropAll(*it->second);
+    keys_.erase(it);
+  }
+}
+
+void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, const std::string& key,
+                               RuntimeContext& ctx) {
+  // FlinkCEP's operator advances time to the event's timestamp before processing it.
+  AdvanceTime(ks, event->time, key, ctx);
+
+  EvalContext plain{*event, nullptr};
+  if (spec().reset_on && spec().reset_on->Eval(plain)) {
+    // EQL `until`: the key's pending partial matches are discarded; the event is in none.
+    RunQueue survivors;
+    for (Run& r : ks.partial) {
+      if (r.has_start) ks.buffer.Release(r.prev);
+      else survivors.Add(std::move(r));
+    }
+    ks.partial.swap(survivors);
+    RunQueue none;
+    ReleaseMatches(ks, none, ks.partial, key, ctx, false);
+    return;
+  }
+
+  current_event_ = &event;
+  std::fill(leaf_cache_.begin(), leaf_cache_.end(), 0);
+  ks.buffer.BeginEvent();
+
+  RunQueue next_partial;
+  next_partial.reserve(ks.partial.size() + 2);
+  RunQueue potential;
+  bool new_start = false;
+  for (Run& run : ks.partial) {
+    produced_.clear();
+    ComputeNextStates(ks, run, event, &produced_);
+    // Finals are matches; a stop state kills the whole branch (a notFollowedBy / notNext
+    // condition held); everything else waits for the next event.
+    bool discard = false;
+    size_t kept = 0;
+    for (Run& n : produced_) {
+      switch (program_->states[n.state].type) {
+        case NfaStateType::kFinal: potential.Add(std::move(n)); break;
+        case NfaStateType::kStop:
+          discard = true;
+          ks.buffer.Release(n.prev);
+          break;
+        default: produced_[kept++] = std::move(n);
+      }
+    }
+    produced_.resize(kept);
+    for (Run& n : produced_) {
+      if (discard && n.has_start) {
+        ks.buffer.Release(n.prev);
+        continue;
+      }
+      // The start state always survives (FlinkCEP would lose it in this corner case, and
+      // the key could never match again).
+      if (!run.has_start && n.has_start) new_start = true;
+      next_partial.Add(std::move(n));
+    }
+  }
+  ks.partial.swap(next_partial);  // consumed runs released their references as they went
+  current_event_ = nullptr;
+
+  if (new_start && program_->within > 0) {
+    ctx.ScheduleTimer(index(), SaturatingAdd(event->time, program_->within), key);
+  }
+
+  if (spec().skip != SkipStrategy::kNoSkip) {
+    ReleaseMatches(ks, potential, ks.partial, key, ctx, false);
+  } else {
+    for (Run& m : potential) {
+      ks.buffer.Extract(m.prev, m.version, &path_);
+      Emit(m, key, ctx);
+      ks.buffer.Release(m.prev);
+    }
+  }
+  EnforceCap(ks, ctx);
+}
+
+void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, const std::string& key,
+                              RuntimeContext& ctx) {
+  const Duration within = program_->within;
+  if (within <= 0 || ks.partial.empty()) return;
+  const Run& earliest = ks.partial.Peek();
+  if (!earliest.has_start || time - earliest.start_time < within) return;  // nothing timed out
+  RunQueue next_partial;
+  RunQueue potential;
+  for (Run& r : ks.partial) {
+    if (r.has_start && time - r.start_time >= within) {
+      if (program_->states[r.state].type == NfaStateType::kPending) {
+        potential.Add(std::move(r));  // an absence that lasted until its deadline: a match
+      } else {
+        ks.buffer.Release(r.prev);  // could not finish in time
+      }
+    } else {
+      next_partial.Add(std::move(r));
+    }
+  }
+  ReleaseMatches(ks, potential, next_partial, key, ctx, false);
+  ks.partial.swap(next_partial);
+}
+
+bool PatternRule::EvalCond(const EdgeCondPtr& c, const Run& run, KeyState& ks) {
+  if (!c) return true;
+  switch (c->kind) {
+    case EdgeCond::Kind::kTrue: return true;
+    case EdgeCond::Kind::kNot: return !EvalCond(c->a, run, ks);
+    case EdgeCond::Kind::kAnd: return EvalCond(c->a, run, ks) && EvalCond(c->b, run, ks);
+    case EdgeCond::Kind::kLeaf: {
+      const NfaLeaf& leaf = program_->leaves[c->leaf];
+      if (!leaf.iterative) {
+        uint8_t& cached = leaf_cache_[c->leaf];
+        if (cached == 0) {
+          EvalContext ec{**current_event_, nullptr};
+          cached = leaf.condition->Eval(ec) ? 2 : 1;
+        }
+        return cached == 2;
+      }
+      EvalContext ec{**current_event_, current_view_};
+      return leaf.condition->Eval(ec);
+    }
+  }
+  return false;
+}
+
+void PatternRule::ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event,
+                                    std::vector<Run>* out) {
+  RunContext view(ks.buffer, run, spec().steps.size());
+  current_view_ = &view;
+  const bool is_start = !run.has_start;
+
+  // FlinkCEP createDecisionGraph: follow PROCEED edges (epsilon moves) whose condition holds
+  // and collect the TAKE and IGNORE edges that apply to this event.
+  branches_.clear();
+  dfs_.clear();
+  dfs_.push_back(run.state);
+  int takes = 0, ignores = 0;
+  while (!dfs_.empty()) {
+    uint32_t st = dfs_.back();
+    dfs_.pop_back();
+    for (const NfaEdge& e : program_->states[st].edges) {
+      if (!EvalCond(e.cond, run, ks)) continue;
+      if (e.action == EdgeAction::kProceed) {
+        dfs_.push_back(e.target);
+        continue;
+      }
+      branches_.push_back(Branch{e.action, st, e.target});
+      bool self_ignore = e.action == EdgeAction::kIgnore && e.target == run.state;
+      if (!self_ignore) (e.action == EdgeAction::kTake ? takes : ignores)++;
+    }
+  }
+
+  // Every branch gets its own Dewey version (FlinkCEP computeNextStates).
+  int take_to_visit = std::max(0, takes - 1);
+  int ignore_to_visit = ignores;
+  const int take_to_skip = std::max(0, takes - 1);
+  for (const Branch& b : branches_) {
+    if (b.action == EdgeAction::kIgnore) {
+      if (is_start) continue;
+      Dewey version;
+      if (b.target == run.state) {
+        version = run.version.Increase(SelfIncrease(ignores, takes));
+      } else {
+        version = run.version.Increase(static_cast<uint32_t>(take_to_skip + ignore_to_visit)).AddStage();
+        --ignore_to_visit;
+      }
+      SharedBuffer::Acquire(run.prev);
+      out->push_back(Run{b.target, run.prev, std::move(version), true, run.start_time,
+                         run.start_seq, run.prev_time});
+      continue;
+    }
+    Dewey current = run.version.Increase(static_cast<uint32_t>(std::max(0, take_to_visit)));
+    Dewey next = current.AddStage();
+    --take_to_visit;
+    const auto step = static_cast<uint32_t>(program_->states[b.source].step);
+    BufferNode* node = ks.buffer.Put(event, step, run.prev, current);
+    Timestamp start_time = is_start ? event->time : run.start_time;
+    uint64_t start_seq = is_start ? event->seq : run.start_seq;
+    SharedBuffer::Acquire(node);
+    out->push_back(Run{b.target, node, next, true, start_time, start_seq, event->time});
+    // If the new state reaches the end through PROCEED edges, the match is complete now
+    // (FlinkCEP findFinalStateAfterProceed, evaluated in the consumed run's context).
+    uint32_t final_state = UINT32_MAX;
+    dfs_.clear();
+    dfs_.push_back(b.target);
+    while (!dfs_.empty() && final_state == UINT32_MAX) {
+      uint32_t st = dfs_.back();
+      dfs_.pop_back();
+      for (const NfaEdge& e : program_->states[st].edges) {
+        if (e.action != EdgeAction::kProceed || !EvalCond(e.cond, run, ks)) continue;
+        if (program_->states[e.target].type == NfaStateType::kFinal) {
+          final_state = e.target;
+          break;
+        }
+        dfs_.push_back(e.target);
+      }
+    }
+    if (final_state != UINT32_MAX) {
+      SharedBuffer::Acquire(node);
+      out->push_back(Run{final_state, node, std::move(next), true, start_time, start_seq, event->time});
+    }
+  }
+  if (is_start) {
+    Run start;
+    start.state = run.state;
+    start.version = run.version.Increase(SelfIncrease(ignores, takes));
+    out->push_back(std::move(start));
+  } else {
+    ks.buffer.Release(run.prev);
+  }
+  current_view_ = nullptr;
+}
+
+void PatternRule::Prune(RunQueue& runs, KeyState& ks) {
+  if (path_.empty()) return;
+  const Event* pivot = nullptr;
+  bool inclusive = true;
+  switch (spec().skip) {
+    case SkipStrategy::kNoSkip: return;
+    case SkipStrategy::kToNext: pivot = path_.front().event->get(); break;
+    case SkipStrategy::kPastLastEvent: pivot = path_.back().event->get(); break;
+    case SkipStrategy::kToFirst:
+    case SkipStrategy::kToLast:
+      inclusive = false;
+      for (const auto& e : path_) {
+        if (static_cast<int32_t>(e.step) != skip_step_) continue;
+        pivot = e.event->get();
+        if (spec().skip == SkipStrategy::kToFirst) break;
+      }
+      if (!pivot) return;  // the step took no event in this match
+      break;
+  }
+  runs.RemoveIf(
+      [&](const Run& r) {
+        if (!r.has_start) return false;
+        if (r.start_time != pivot->time) return r.start_time < pivot->time;
+        return inclusive ? r.start_seq <= pivot->seq : r.start_seq < pivot->seq;
+      },
+      [&](Run& r) { ks.buffer.Release(r.prev); });
+}
+
+void PatternRule::ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& partial,
+                                 const std::string& key, RuntimeContext& ctx, bool flush) {
+  for (Run& m : potential) ks.completed.Add(std::move(m));
+  potential.clear();
+  while (!ks.completed.empty()) {
+    // A match waits while a partial match that started earlier may still complete.
+    if (!flush && !partial.empty() && RunOrder()(ks.completed.Peek(), partial.Peek()) > 0) break;
+    Run m = ks.completed.Poll();
+    ks.buffer.Extract(m.prev, m.version, &path_);
+    Prune(partial, ks);
+    Prune(ks.completed, ks);
+    Emit(m, key, ctx);
+    ks.buffer.Release(m.prev);
+  }
+}
+
+void PatternRule::Emit(const Run& m, const std::string& key, RuntimeContext& ctx) {
+  match_.rule = index();
+  match_.key = key;
+  match_.value.reset();
+  match_.events.clear();
+  for (const auto& e : path_) {
+    match_.events.push_back(MatchedEvent{spec().steps[e.step].name, *e.event});
+  }
+  match_.time = program_->states[m.state].type == NfaStateType::kPending
+                    ? SaturatingAdd(m.start_time, program_->within)
+                    : m.prev_time;
+  ctx.Emit(match_);
+  match_.events.clear();
+}
+
+void PatternRule::EnforceCap(KeyState& ks, RuntimeContext& ctx) {
+  size_t cap = spec().max_partial_matches;
+  if (cap == 0) return;
+  while (ks.partial.size() > cap + 1) {  // +1: the start state
+    Run oldest = ks.partial.Poll();
+    ks.buffer.Release(oldest.prev);
+    ++ctx.stats(index()).partial_matches_dropped;
+  }
+}
+
+void PatternRule::DropAll(KeyState& ks) {
+  for (Run& r : ks.partial) ks.buffer.Release(r.prev);
+  for (Run& r : ks.completed) ks.buffer.Release(r.prev);
+  ks.partial.clear();
+  ks.completed.clear();
+}
+
+void PatternRule::OnFinish(RuntimeContext& ctx) {
+  // The input ended: incomplete partial matches are dropped without an alert; matches the
+  // skip strategy was holding back are released, across keys in the order they started.
+  class Collector final : public RuntimeContext {
+   public:
+    explicit Collector(RuntimeContext& inner) : inner_(inner) {}
+    void Emit(Match& m) override { held.push_back(m); }
+    void ScheduleTimer(uint32_t, Timestamp, const std::string&) override {}
+    RuleStats& stats(uint32_t rule) override { return inner_.stats(rule); }
+    std::vector<Match> held;
+
+   private:
+    RuntimeContext& inner_;
+  } collector(ctx);
+  for (auto& [key, ks] : keys_) {
+    RunQueue none;
+    for (Run& r : ks->partial) ks->buffer.Release(r.prev);
+    ks->partial.clear();
+    ReleaseMatches(*ks, none, ks->partial, key, collector, true);
+    DropAll(*ks);
+  }
+  keys_.clear();
+  std::stable_sort(collector.held.begin(), collector.held.end(),
+                   [](const Match& a, const Match& b) {
+                     const Event& x = *a.events.front().event;
+                     const Event& y = *b.events.front().event;
+                     return x.time != y.time ? x.time < y.time : x.seq < y.seq;
+                   });
+  for (Match& m : collector.held) ctx.Emit(m);
+}
+
+}  // namespace vigil::cep

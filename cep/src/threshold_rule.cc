@@ -1,0 +1,111 @@
+#include "threshold_rule.h"
+
+#include "vigil/cep/key.h"
+
+namespace vigil::cep {
+
+void ThresholdRule::Evict(KeyState& ks, Timestamp time) {
+  const Duration window = spec().threshold.window;
+  Timestamp horizon = SaturatingAdd(time, -window);
+  while (!ks.window.empty() && ks.window.front().time <= horizon) {
+    Entry& e = ks.window.front();
+    switch (spec().threshold.aggregate) {
+      case ThresholdSpec::Aggregate::kSum: ks.sum -= e.value; break;
+      case ThresholdSpec::Aggregate::kDistinct: {
+        auto it = ks.distinct.find(e.distinct);
+        if (it != ks.distinct.end() && --it->second == 0) ks.distinct.erase(it);
+        break;
+      }
+      case ThresholdSpec::Aggregate::kCount: break;
+    }
+    ks.window.pop_front();
+  }
+  if (ks.window.empty()) ks.sum = 0;  // no drift left behind by floating-point subtraction
+}
+
+double ThresholdRule::Aggregate(const KeyState& ks) const {
+  switch (spec().threshold.aggregate) {
+    case ThresholdSpec::Aggregate::kCount: return static_cast<double>(ks.window.size());
+    case ThresholdSpec::Aggregate::kDistinct: return static_cast<double>(ks.distinct.size());
+    case ThresholdSpec::Aggregate::kSum: return ks.sum;
+  }
+  return 0;
+}
+
+void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) {
+  EvalContext ec{*event, nullptr};
+  if (!spec().where->Eval(ec)) return;
+  const ThresholdSpec& t = spec().threshold;
+  Entry entry{event->time, event, 0, {}};
+  if (t.aggregate == ThresholdSpec::Aggregate::kSum) {
+    const Value& v = event->field(t.field);
+    if (!v.is_number()) return;  // a missing or non-numeric value does not count
+    entry.value = v.AsDouble();
+  } else if (t.aggregate == ThresholdSpec::Aggregate::kDistinct) {
+    if (!EncodeKey(*event, {t.field}, &scratch_)) return;  // missing: does not count
+    entry.distinct = scratch_;
+  }
+
+  auto [it, inserted] = keys_.try_emplace(key, nullptr);
+  if (inserted) it->second = std::make_unique<KeyState>();
+  KeyState& ks = *it->second;
+  Evict(ks, event->time);
+  if (t.aggregate == ThresholdSpec::Aggregate::kSum) ks.sum += entry.value;
+  if (t.aggregate == ThresholdSpec::Aggregate::kDistinct) ++ks.distinct[entry.distinct];
+  ks.window.push_back(std::move(entry));
+  if (ks.window.size() > kMaxAlertEvents) {
+    ks.window[ks.window.size() - kMaxAlertEvents - 1].event.reset();
+  }
+
+  double value = Aggregate(ks);
+  if (value >= t.bound) {
+    match_.rule = index();
+    match_.key = key;
+    match_.time = event->time;
+    match_.value = value;
+    match_.events.clear();
+    size_t first = ks.window.size() > kMaxAlertEvents ? ks.window.size() - kMaxAlertEvents : 0;
+    for (size_t i = first; i < ks.window.size(); ++i) {
+      match_.events.push_back(MatchedEvent{"match", ks.window[i].event});
+    }
+    // The window empties: the next alert needs the bound reached again by newer events.
+    ks.window.clear();
+    ks.distinct.clear();
+    ks.sum = 0;
+    ctx.Emit(match_);
+    match_.events.clear();
+  }
+  if (ks.window.empty()) {
+    keys_.erase(it);
+    return;
+  }
+  if (!ks.timer_armed) {
+    ks.timer_armed = true;
+    ctx.ScheduleTimer(index(), SaturatingAdd(ks.window.front().time, t.window), key);
+  }
+}
+
+void ThresholdRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) {
+  auto it = keys_.find(key);
+  if (it == keys_.end()) return;
+  KeyState& ks = *it->second;
+  ks.timer_armed = false;
+  Evict(ks, deadline);
+  if (ks.window.empty()) {
+    keys_.erase(it);  // a key whose window is empty holds no state
+    return;
+  }
+  ks.timer_armed = true;
+  ctx.ScheduleTimer(index(), SaturatingAdd(ks.window.front().time, spec().threshold.window), key);
+}
+
+size_t ThresholdRule::state_bytes() const {
+  size_t n = 0;
+  for (const auto& [key, ks] : keys_) {
+    n += key.capacity() + sizeof(KeyState) + ks->window.size() * sizeof(Entry);
+    for (const auto& [v, c] : ks->distinct) n += v.capacity() + 32;
+  }
+  return n;
+}
+
+}  // namespace vigil::cep

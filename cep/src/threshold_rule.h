@@ -1,0 +1,48 @@
+// Internal: threshold rules — count, distinct or sum over a sliding event-time window per
+// key; the window empties after an alert.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "rule_runtime.h"
+
+namespace vigil::cep {
+
+class ThresholdRule final : public RuleRuntime {
+ public:
+  // Alerts list at most this many of the window's newest events.
+  static constexpr size_t kMaxAlertEvents = 100;
+
+  using RuleRuntime::RuleRuntime;
+  void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) override;
+  void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
+
+  size_t key_count() const { return keys_.size(); }
+  size_t state_bytes() const;
+
+ private:
+  struct Entry {
+    Timestamp time;
+    EventPtr event;  // kept for the newest kMaxAlertEvents entries only
+    double value;    // kSum: the summed field
+    std::string distinct;  // kDistinct: the value, encoded
+  };
+  struct KeyState {
+    std::deque<Entry> window;
+    std::unordered_map<std::string, uint32_t> distinct;
+    double sum = 0;
+    bool timer_armed = false;
+  };
+  // Drops entries at or before `time - window`.
+  void Evict(KeyState& ks, Timestamp time);
+  double Aggregate(const KeyState& ks) const;
+
+  std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
+  std::string scratch_;
+  Match match_;
+};
+
+}  // namespace vigil::cep
