@@ -53,11 +53,14 @@ struct RuleSlot {
 }  // namespace
 
 class Engine::Impl final : public RuntimeContext {
+  struct KeyCacheEntry;
+
  public:
   explicit Impl(MatchSink* sink) : sink_(sink) {}
 
   uint32_t AddStream(std::string name, const StreamOptions& options) {
     streams_.push_back(StreamState{std::move(name), options, {}});
+    index_dirty_ = true;
     return static_cast<uint32_t>(streams_.size() - 1);
   }
 
@@ -111,6 +114,7 @@ class Engine::Impl final : public RuntimeContext {
     slot->key_set = static_cast<size_t>(ks - key_sets_.begin());
     if (ks == key_sets_.end()) key_sets_.push_back(slot->spec.key_fields);
     rules_.push_back(std::move(slot));
+    index_dirty_ = true;
     return index;
   }
 
@@ -207,19 +211,104 @@ class Engine::Impl final : public RuntimeContext {
     PruneSuppression();
   }
 
+  // Offers the event to the rules that may care (architecture decision 1): rules whose
+  // start filter admits it, and rules holding state for its key. Everything else costs
+  // nothing. Candidates run in rule order, so emission order does not depend on indexing.
   void Dispatch(const EventPtr& ev) {
     ++dispatch_generation_;
-    if (key_cache_.size() < key_sets_.size()) key_cache_.resize(key_sets_.size());
-    for (auto& slot : rules_) {
-      if (slot->spec.stream && *slot->spec.stream != ev->stream) continue;
-      KeyCacheEntry& kc = key_cache_[slot->key_set];
-      if (kc.generation != dispatch_generation_) {
-        kc.generation = dispatch_generation_;
-        kc.present = EncodeKey(*ev, key_sets_[slot->key_set], &kc.key);
+    if (index_dirty_) BuildIndex();
+    candidates_.clear();
+    const StreamIndex& idx = stream_index_[ev->stream];
+    candidates_.insert(candidates_.end(), idx.always.begin(), idx.always.end());
+    for (const FieldIndex& fi : idx.by_field) {
+      const Value& v = ev->field(fi.field);
+      if (v.kind != ValueKind::kString) continue;
+      auto it = fi.rules_by_value.find(v.s);
+      if (it != fi.rules_by_value.end()) {
+        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
       }
+    }
+    for (const auto& [bit, rules] : idx.by_bit) {
+      if (ev->predicate_bit(bit)) candidates_.insert(candidates_.end(), rules.begin(), rules.end());
+    }
+    for (size_t ks = 0; ks < key_sets_.size(); ++ks) {
+      if (live_[ks].empty()) continue;
+      const KeyCacheEntry& kc = KeyFor(*ev, ks);
       if (!kc.present) continue;
-      ++slot->stats.events_seen;
-      slot->runtime->OnEvent(ev, kc.key, *this);
+      auto it = live_[ks].find(kc.key);
+      if (it != live_[ks].end()) {
+        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
+      }
+    }
+    std::sort(candidates_.begin(), candidates_.end());
+    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+    for (uint32_t r : candidates_) {
+      RuleSlot& slot = *rules_[r];
+      if (slot.spec.stream && *slot.spec.stream != ev->stream) continue;
+      const KeyCacheEntry& kc = KeyFor(*ev, slot.key_set);
+      if (!kc.present) continue;
+      ++slot.stats.events_seen;
+      slot.runtime->OnEvent(ev, kc.key, *this);
+    }
+  }
+
+  const KeyCacheEntry& KeyFor(const Event& ev, size_t key_set) {
+    KeyCacheEntry& kc = key_cache_[key_set];
+    if (kc.generation != dispatch_generation_) {
+      kc.generation = dispatch_generation_;
+      kc.present = EncodeKey(ev, key_sets_[key_set], &kc.key);
+    }
+    return kc;
+  }
+
+  void SetKeyLive(uint32_t rule, const std::string& key, bool live) override {
+    auto& map = live_[rules_[rule]->key_set];
+    if (live) {
+      map[key].push_back(rule);
+      return;
+    }
+    auto it = map.find(key);
+    if (it == map.end()) return;
+    auto& rules = it->second;
+    rules.erase(std::remove(rules.begin(), rules.end(), rule), rules.end());
+    if (rules.empty()) map.erase(it);
+  }
+
+  void BuildIndex() {
+    index_dirty_ = false;
+    key_cache_.assign(key_sets_.size(), KeyCacheEntry{});
+    live_.resize(key_sets_.size());
+    stream_index_.assign(streams_.size(), StreamIndex{});
+    for (uint32_t r = 0; r < rules_.size(); ++r) {
+      const RuleSlot& slot = *rules_[r];
+      ConditionIndex ci = slot.runtime->StartIndex();
+      for (uint32_t s = 0; s < streams_.size(); ++s) {
+        if (slot.spec.stream && *slot.spec.stream != s) continue;
+        StreamIndex& idx = stream_index_[s];
+        switch (ci.kind) {
+          case ConditionIndex::Kind::kNone: idx.always.push_back(r); break;
+          case ConditionIndex::Kind::kPredicateBit: {
+            auto it = std::find_if(idx.by_bit.begin(), idx.by_bit.end(),
+                                   [&](const auto& p) { return p.first == ci.bit; });
+            if (it == idx.by_bit.end()) {
+              idx.by_bit.emplace_back(ci.bit, std::vector<uint32_t>{});
+              it = idx.by_bit.end() - 1;
+            }
+            it->second.push_back(r);
+            break;
+          }
+          case ConditionIndex::Kind::kFieldEquals: {
+            auto it = std::find_if(idx.by_field.begin(), idx.by_field.end(),
+                                   [&](const FieldIndex& f) { return f.field == ci.field; });
+            if (it == idx.by_field.end()) {
+              idx.by_field.push_back(FieldIndex{ci.field, {}});
+              it = idx.by_field.end() - 1;
+            }
+            for (const std::string& v : ci.values) it->rules_by_value[v].push_back(r);
+            break;
+          }
+        }
+      }
     }
   }
 
@@ -240,6 +329,19 @@ class Engine::Impl final : public RuntimeContext {
     bool present = false;
     std::string key;
   };
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  struct FieldIndex {
+    FieldId field;
+    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> rules_by_value;
+  };
+  struct StreamIndex {
+    std::vector<uint32_t> always;  // rules without a usable start filter
+    std::vector<FieldIndex> by_field;
+    std::vector<std::pair<uint32_t, std::vector<uint32_t>>> by_bit;
+  };
 
   MatchSink* const sink_;
   std::vector<StreamState> streams_;
@@ -247,6 +349,11 @@ class Engine::Impl final : public RuntimeContext {
   std::vector<std::vector<FieldId>> key_sets_;
   std::vector<KeyCacheEntry> key_cache_;
   uint64_t dispatch_generation_ = 0;
+  bool index_dirty_ = true;
+  std::vector<StreamIndex> stream_index_;
+  // Per key set: which rules hold state for which key.
+  std::vector<std::unordered_map<std::string, std::vector<uint32_t>>> live_;
+  std::vector<uint32_t> candidates_;
   std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> buffer_;
   std::priority_queue<Timer, std::vector<Timer>, TimerOrder> timers_;
   uint64_t timer_seq_ = 0;

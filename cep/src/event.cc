@@ -92,3 +92,23 @@ void Event::Clear() {
 }
 
 }  // namespace vigil::cep
+
+#include <algorithm>
+
+#include "vigil/cep/condition.h"
+
+namespace vigil::cep {
+
+ConditionIndex ConditionIndex::Union(const ConditionIndex& a, const ConditionIndex& b) {
+  if (a.kind == Kind::kFieldEquals && b.kind == Kind::kFieldEquals && a.field == b.field) {
+    ConditionIndex u = a;
+    u.values.insert(u.values.end(), b.values.begin(), b.values.end());
+    std::sort(u.values.begin(), u.values.end());
+    u.values.erase(std::unique(u.values.begin(), u.values.end()), u.values.end());
+    return u;
+  }
+  if (a.kind == Kind::kPredicateBit && b.kind == Kind::kPredicateBit && a.bit == b.bit) return a;
+  return ConditionIndex{};
+}
+
+}  // namespace vigil::cep

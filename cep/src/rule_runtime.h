@@ -20,6 +20,11 @@ class RuntimeContext {
   // for state that is gone by then; runtimes ignore those.
   virtual void ScheduleTimer(uint32_t rule, Timestamp deadline, const std::string& key) = 0;
   virtual RuleStats& stats(uint32_t rule) = 0;
+  // A rule's state for `key` became non-empty (live) or empty: while live, the rule sees
+  // every event of the key, whatever its start filter says.
+  virtual void SetKeyLive(uint32_t rule, const std::string& key, bool live) {
+    (void)rule, (void)key, (void)live;
+  }
 };
 
 // One rule's matching state for all its keys.
@@ -44,6 +49,10 @@ class RuleRuntime {
   // The input ended (after the final watermark): drop what cannot complete, emit what was
   // complete but held back.
   virtual void OnFinish(RuntimeContext& ctx) { (void)ctx; }
+
+  // A necessary condition for an event to start a match (or count, or alert) for a key the
+  // rule holds no state for. kNone: every event must be offered.
+  virtual ConditionIndex StartIndex() const { return spec_->where ? spec_->where->Index() : ConditionIndex{}; }
 
   uint32_t index() const { return index_; }
   const RuleSpec& spec() const { return *spec_; }

@@ -47,6 +47,8 @@ void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, Runti
   }
 
   auto [it, inserted] = keys_.try_emplace(key, nullptr);
+  // Only events that satisfy `where` count, and the start index is necessary for that, so
+  // a threshold rule never needs to see a key's other events: it does not register as live.
   if (inserted) it->second = std::make_unique<KeyState>();
   KeyState& ks = *it->second;
   Evict(ks, event->time);

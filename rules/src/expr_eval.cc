@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -95,11 +96,9 @@ bool LogicExpr::Test(EvalState& st) const {
 }
 
 bool CompareValues(CompareOp op, const Value& a, const Value& b) {
-  if (a.is_null() || b.is_null()) {
-    if (op == CompareOp::kEq) return a.is_null() && b.is_null();
-    if (op == CompareOp::kNe) return !(a.is_null() && b.is_null());
-    return false;
-  }
+  // A missing value compares false with anything; the compiler turns `== null` and
+  // `!= null` into presence tests.
+  if (a.is_null() || b.is_null()) return false;
   int c;
   if (a.is_number() && b.is_number()) {
     if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) {
@@ -375,6 +374,55 @@ bool RegexExpr::Test(EvalState& st) const {
   Value v = subject_->Eval(st);
   if (v.kind != ValueKind::kString) return false;
   return db_->Matches(v.s);
+}
+
+}  // namespace vigil::rules
+
+namespace vigil::rules {
+
+cep::ConditionIndex LogicExpr::Index() const {
+  if (terms_.empty()) return {};
+  if (is_and_) {
+    // Any term of a conjunction is necessary; prefer an equality (cheapest to look up).
+    cep::ConditionIndex best;
+    for (const ExprPtr& t : terms_) {
+      cep::ConditionIndex i = t->Index();
+      if (i.kind == cep::ConditionIndex::Kind::kFieldEquals) return i;
+      if (best.kind == cep::ConditionIndex::Kind::kNone) best = std::move(i);
+    }
+    return best;
+  }
+  cep::ConditionIndex u = terms_[0]->Index();
+  for (size_t i = 1; i < terms_.size() && u.kind != cep::ConditionIndex::Kind::kNone; ++i) {
+    u = cep::ConditionIndex::Union(u, terms_[i]->Index());
+  }
+  return u;
+}
+
+cep::ConditionIndex CompareExpr::Index() const {
+  if (op_ != CompareOp::kEq) return {};
+  const Expr* field = l_.get();
+  const Expr* lit = r_.get();
+  if (!dynamic_cast<const FieldExpr*>(field)) std::swap(field, lit);
+  const auto* f = dynamic_cast<const FieldExpr*>(field);
+  const cep::Value* c = lit->constant();
+  if (!f || !c || c->kind != ValueKind::kString) return {};
+  cep::ConditionIndex i;
+  i.kind = cep::ConditionIndex::Kind::kFieldEquals;
+  i.field = f->id();
+  i.values.emplace_back(c->s);
+  return i;
+}
+
+cep::ConditionIndex InExpr::Index() const {
+  const auto* f = dynamic_cast<const FieldExpr*>(subject_.get());
+  if (negated_ || !f || !set_->only_strings() || set_->size() == 0) return {};
+  cep::ConditionIndex i;
+  i.kind = cep::ConditionIndex::Kind::kFieldEquals;
+  i.field = f->id();
+  for (const std::string& s : set_->strings()) i.values.push_back(s);
+  std::sort(i.values.begin(), i.values.end());
+  return i;
 }
 
 }  // namespace vigil::rules

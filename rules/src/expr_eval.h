@@ -39,6 +39,8 @@ class Expr {
   ExprType type() const { return type_; }
   // Constant expressions (literals) can be folded and checked at load time.
   virtual const cep::Value* constant() const { return nullptr; }
+  // A necessary condition for Test() to be true, for the engine's rule index.
+  virtual cep::ConditionIndex Index() const { return {}; }
 
  private:
   ExprType type_;
@@ -125,6 +127,7 @@ class LogicExpr final : public Expr {
       : Expr(ExprType::kBool), is_and_(is_and), terms_(std::move(terms)) {}
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
   bool Test(EvalState& st) const override;
+  cep::ConditionIndex Index() const override;
 
  private:
   bool is_and_;
@@ -134,7 +137,8 @@ class LogicExpr final : public Expr {
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe };
 
 // The spec's typing: strings compare as strings, numbers as numbers; a comparison with a
-// value of another type or with null is false, except == null and != null.
+// value of another type or with null is false, `!=` included. (`x == null` and
+// `x != null` never get here: they compile to presence tests.)
 bool CompareValues(CompareOp op, const cep::Value& a, const cep::Value& b);
 
 class CompareExpr final : public Expr {
@@ -145,6 +149,7 @@ class CompareExpr final : public Expr {
   bool Test(EvalState& st) const override {
     return CompareValues(op_, l_->Eval(st), r_->Eval(st));
   }
+  cep::ConditionIndex Index() const override;
 
  private:
   CompareOp op_;
@@ -162,6 +167,9 @@ class ValueSet {
   void Add(const cep::Value& v);
   bool Contains(const cep::Value& v) const;
   size_t size() const { return count_; }
+  // True when every member is a string; then strings() lists them all.
+  bool only_strings() const { return numbers_.empty() && !has_true_ && !has_false_ && !has_null_; }
+  const auto& strings() const { return strings_; }
 
  private:
   std::unordered_set<std::string, TransparentStringHash, std::equal_to<>> strings_;
@@ -177,6 +185,7 @@ class InExpr final : public Expr {
         negated_(negated) {}
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
   bool Test(EvalState& st) const override;
+  cep::ConditionIndex Index() const override;
 
  private:
   ExprPtr subject_;
@@ -209,6 +218,12 @@ class PredicateBitExpr final : public Expr {
   explicit PredicateBitExpr(uint32_t bit) : Expr(ExprType::kBool), bit_(bit) {}
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
   bool Test(EvalState& st) const override { return st.ctx.event.predicate_bit(bit_); }
+  cep::ConditionIndex Index() const override {
+    cep::ConditionIndex i;
+    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
+    i.bit = bit_;
+    return i;
+  }
 
  private:
   uint32_t bit_;
@@ -285,6 +300,7 @@ class CompiledCondition final : public cep::Condition {
       : root_(std::move(root)), uses_steps_(uses_steps) {}
   bool Eval(const cep::EvalContext& ctx) const override;
   bool UsesSteps() const override { return uses_steps_; }
+  cep::ConditionIndex Index() const override { return root_->Index(); }
 
  private:
   ExprPtr root_;

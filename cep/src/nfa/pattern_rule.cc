@@ -63,6 +63,55 @@ PatternRule::~PatternRule() {
   if (scratch_) DropAll(*scratch_);
 }
 
+namespace {
+
+ConditionIndex EdgeIndex(const EdgeCondPtr& c, const NfaProgram& p) {
+  if (!c) return {};
+  switch (c->kind) {
+    case EdgeCond::Kind::kLeaf: return p.leaves[c->leaf].condition->Index();
+    case EdgeCond::Kind::kAnd: {
+      ConditionIndex a = EdgeIndex(c->a, p);
+      return a.kind != ConditionIndex::Kind::kNone ? a : EdgeIndex(c->b, p);
+    }
+    default: return {};
+  }
+}
+
+}  // namespace
+
+ConditionIndex PatternRule::StartIndex() const {
+  // Without state for a key, only a TAKE from the start state (directly or after PROCEED
+  // edges) can do anything: the union of those TAKE conditions is necessary.
+  std::vector<uint32_t> stack{program_->start};
+  std::vector<bool> seen(program_->states.size());
+  bool any = false;
+  ConditionIndex u;
+  while (!stack.empty()) {
+    uint32_t st = stack.back();
+    stack.pop_back();
+    if (seen[st]) continue;
+    seen[st] = true;
+    for (const NfaEdge& e : program_->states[st].edges) {
+      if (e.action == EdgeAction::kProceed) {
+        stack.push_back(e.target);
+      } else if (e.action == EdgeAction::kTake) {
+        ConditionIndex i = EdgeIndex(e.cond, *program_);
+        if (i.kind == ConditionIndex::Kind::kNone) return {};
+        u = any ? ConditionIndex::Union(u, i) : i;
+        any = true;
+        if (u.kind == ConditionIndex::Kind::kNone) return {};
+      }
+    }
+  }
+  if (!any) {
+    // Nothing can ever start: an index on no values.
+    ConditionIndex never;
+    never.kind = ConditionIndex::Kind::kFieldEquals;
+    return never;
+  }
+  return u;
+}
+
 size_t PatternRule::partial_match_count() const {
   size_t n = 0;
   for (const auto& [key, ks] : keys_) n += ks->partial.size() - 1;
@@ -97,12 +146,14 @@ void PatternRule::OnEvent(const EventPtr& event, const std::string& key, Runtime
     if (!scratch_->empty()) {
       keys_.emplace(key, std::move(scratch_));
       scratch_ = std::make_unique<KeyState>();
+      ctx.SetKeyLive(index(), key, true);
     } else {
       DropAll(*scratch_);  // back to a bare start state for the next key
     }
   } else if (ks->empty()) {
     DropAll(*ks);
     keys_.erase(it);  // a key without partial matches holds no state
+    ctx.SetKeyLive(index(), key, false);
   }
 }
 
@@ -113,6 +164,7 @@ void PatternRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeCon
   if (it->second->empty()) {
     DropAll(*it->second);
     keys_.erase(it);
+    ctx.SetKeyLive(index(), key, false);
   }
 }
 
@@ -421,6 +473,7 @@ void PatternRule::OnFinish(RuntimeContext& ctx) {
     ks->partial.clear();
     ReleaseMatches(*ks, none, ks->partial, key, collector, true);
     DropAll(*ks);
+    ctx.SetKeyLive(index(), key, false);
   }
   keys_.clear();
   std::stable_sort(collector.held.begin(), collector.held.end(),

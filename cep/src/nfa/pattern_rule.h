@@ -23,6 +23,7 @@ class PatternRule final : public RuleRuntime {
   void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) override;
   void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
   void OnFinish(RuntimeContext& ctx) override;
+  ConditionIndex StartIndex() const override;
 
   const NfaProgram& program() const { return *program_; }
   size_t key_count() const { return keys_.size(); }

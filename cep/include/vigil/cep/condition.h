@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "vigil/cep/event.h"
 
@@ -27,6 +29,21 @@ struct EvalContext {
   const StepEvents* steps = nullptr;
 };
 
+// A necessary condition for Condition::Eval to be true that the engine can test without
+// evaluating it: "field F is one of these strings", or "shared predicate bit B is set".
+// The engine indexes rules by it so that, per event, rules that cannot start a match are
+// not called at all (architecture decision 1).
+struct ConditionIndex {
+  enum class Kind { kNone, kFieldEquals, kPredicateBit };
+  Kind kind = Kind::kNone;
+  FieldId field = 0;
+  std::vector<std::string> values;  // kFieldEquals: the field's string value is one of these
+  uint32_t bit = 0;                 // kPredicateBit
+
+  // The index that holds when either `a` or `b` holds (kNone if it cannot be expressed).
+  static ConditionIndex Union(const ConditionIndex& a, const ConditionIndex& b);
+};
+
 // A boolean expression over one event (and, for pattern steps, the partial match).
 // Thread safety: Eval is const and may run on several threads at once.
 class Condition {
@@ -35,6 +52,8 @@ class Condition {
   virtual bool Eval(const EvalContext& ctx) const = 0;
   // True if Eval reads ctx.steps; the engine passes steps only then.
   virtual bool UsesSteps() const { return false; }
+  // A necessary condition for Eval to be true, or kNone.
+  virtual ConditionIndex Index() const { return {}; }
 };
 
 }  // namespace vigil::cep
