@@ -147,6 +147,22 @@ class Engine::Impl final : public RuntimeContext {
   const RuleSpec& rule(uint32_t i) const { return rules_.at(i)->spec; }
   size_t rule_count() const { return rules_.size(); }
   const RuleStats& rule_stats(uint32_t i) const { return rules_.at(i)->stats; }
+  RuleStateStats rule_state(uint32_t i) const {
+    const RuleSlot& slot = *rules_.at(i);
+    RuleStateStats st = slot.runtime->StateStats();
+    if (!slot.last_alert.empty()) {
+      st.keys = std::max(st.keys, slot.last_alert.size());
+      st.bytes += slot.last_alert.size() * 48;
+    }
+    return st;
+  }
+  size_t buffered_events() const { return buffer_.size(); }
+  size_t pending_timers() const { return timers_.size(); }
+  size_t live_keys() const {
+    size_t n = 0;
+    for (const auto& m : live_) n += m.size();
+    return n;
+  }
 
   // RuntimeContext
   void Emit(Match& match) override {
@@ -373,6 +389,10 @@ Result<uint32_t> Engine::AddRule(RuleSpec spec) { return impl_->AddRule(std::mov
 const RuleSpec& Engine::rule(uint32_t index) const { return impl_->rule(index); }
 size_t Engine::rule_count() const { return impl_->rule_count(); }
 const RuleStats& Engine::rule_stats(uint32_t index) const { return impl_->rule_stats(index); }
+RuleStateStats Engine::rule_state(uint32_t index) const { return impl_->rule_state(index); }
+size_t Engine::buffered_events() const { return impl_->buffered_events(); }
+size_t Engine::pending_timers() const { return impl_->pending_timers(); }
+size_t Engine::live_keys() const { return impl_->live_keys(); }
 ProcessResult Engine::Process(std::shared_ptr<Event> event) { return impl_->Process(std::move(event)); }
 void Engine::Finish() { impl_->Finish(); }
 Timestamp Engine::watermark() const { return impl_->watermark(); }

@@ -50,6 +50,8 @@ class RuleRuntime {
   // complete but held back.
   virtual void OnFinish(RuntimeContext& ctx) { (void)ctx; }
 
+  virtual RuleStateStats StateStats() const { return {}; }
+
   // A necessary condition for an event to start a match (or count, or alert) for a key the
   // rule holds no state for. kNone: every event must be offered.
   virtual ConditionIndex StartIndex() const { return spec_->where ? spec_->where->Index() : ConditionIndex{}; }

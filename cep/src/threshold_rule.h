@@ -21,6 +21,12 @@ class ThresholdRule final : public RuleRuntime {
   void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
 
   size_t key_count() const { return keys_.size(); }
+  RuleStateStats StateStats() const override {
+    RuleStateStats st;
+    st.keys = keys_.size();
+    st.bytes = state_bytes();
+    return st;
+  }
   size_t state_bytes() const;
 
  private:

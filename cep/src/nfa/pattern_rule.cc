@@ -112,6 +112,21 @@ ConditionIndex PatternRule::StartIndex() const {
   return u;
 }
 
+RuleStateStats PatternRule::StateStats() const {
+  RuleStateStats st;
+  st.keys = keys_.size();
+  st.partial_matches = partial_match_count();
+  for (const auto& [key, ks] : keys_) st.buffered_nodes += ks->buffer.node_count();
+  st.bytes = state_bytes();
+  st.leaked_nodes = leaked_nodes_;
+  return st;
+}
+
+void PatternRule::Forget(KeyState& ks) {
+  DropAll(ks);
+  leaked_nodes_ += ks.buffer.node_count();
+}
+
 size_t PatternRule::partial_match_count() const {
   size_t n = 0;
   for (const auto& [key, ks] : keys_) n += ks->partial.size() - 1;
@@ -148,10 +163,10 @@ void PatternRule::OnEvent(const EventPtr& event, const std::string& key, Runtime
       scratch_ = std::make_unique<KeyState>();
       ctx.SetKeyLive(index(), key, true);
     } else {
-      DropAll(*scratch_);  // back to a bare start state for the next key
+      Forget(*scratch_);  // back to a bare start state for the next key
     }
   } else if (ks->empty()) {
-    DropAll(*ks);
+    Forget(*ks);
     keys_.erase(it);  // a key without partial matches holds no state
     ctx.SetKeyLive(index(), key, false);
   }
@@ -162,7 +177,7 @@ void PatternRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeCon
   if (it == keys_.end()) return;
   AdvanceTime(*it->second, deadline, key, ctx);
   if (it->second->empty()) {
-    DropAll(*it->second);
+    Forget(*it->second);
     keys_.erase(it);
     ctx.SetKeyLive(index(), key, false);
   }
@@ -472,7 +487,7 @@ void PatternRule::OnFinish(RuntimeContext& ctx) {
     for (Run& r : ks->partial) ks->buffer.Release(r.prev);
     ks->partial.clear();
     ReleaseMatches(*ks, none, ks->partial, key, collector, true);
-    DropAll(*ks);
+    Forget(*ks);
     ctx.SetKeyLive(index(), key, false);
   }
   keys_.clear();

@@ -24,6 +24,7 @@ class PatternRule final : public RuleRuntime {
   void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
   void OnFinish(RuntimeContext& ctx) override;
   ConditionIndex StartIndex() const override;
+  RuleStateStats StateStats() const override;
 
   const NfaProgram& program() const { return *program_; }
   size_t key_count() const { return keys_.size(); }
@@ -79,6 +80,9 @@ class PatternRule final : public RuleRuntime {
   void Prune(RunQueue& runs, KeyState& ks);
   void EnforceCap(KeyState& ks, RuntimeContext& ctx);
   void DropAll(KeyState& ks);
+  // Drops a key's state, counting shared-buffer nodes that outlive it (a leak).
+  void Forget(KeyState& ks);
+  size_t leaked_nodes_ = 0;
 
   std::shared_ptr<const NfaProgram> program_;
   std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;

@@ -27,6 +27,17 @@ struct RuleStats {
   uint64_t partial_matches_dropped = 0;  // past max_partial_matches
 };
 
+// What a rule holds right now (gauges, for metrics and leak tests).
+struct RuleStateStats {
+  size_t keys = 0;             // keys with state (partial matches, windows, suppression)
+  size_t partial_matches = 0;  // pattern rules, not counting each key's start state
+  size_t buffered_nodes = 0;   // shared-buffer nodes (taken events) across keys
+  size_t bytes = 0;            // approximate heap bytes
+  // Shared-buffer nodes still referenced when their key's state was dropped. Always 0
+  // unless there is a bug; leak tests check it.
+  size_t leaked_nodes = 0;
+};
+
 struct EngineStats {
   uint64_t events = 0;            // given to Process
   uint64_t late = 0;              // older than the watermark: counted, never matched
@@ -60,6 +71,12 @@ class Engine {
   const RuleSpec& rule(uint32_t index) const;
   size_t rule_count() const;
   const RuleStats& rule_stats(uint32_t index) const;
+  RuleStateStats rule_state(uint32_t index) const;
+  // Events waiting in the reorder buffer for the watermark, and timers not yet fired.
+  size_t buffered_events() const;
+  size_t pending_timers() const;
+  // Entries of the index of keys with live state (across rules and key sets).
+  size_t live_keys() const;
 
   // Takes the next event in arrival order. An event older than the current watermark is
   // late: it is counted and not matched (the caller reports it).
