@@ -18,6 +18,57 @@ void PutU64(uint64_t v, std::string* out) {
   out->append(b, 8);
 }
 
+bool IsJsonObject(std::string_view text) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  return !parser.parse(simdjson::padded_string(text)).get(doc) && doc.is_object();
+}
+
+// `s` as a JSON string. JSON text must be UTF-8: bytes that are not part of a valid UTF-8
+// sequence (a Latin-1 syslog line, a truncated message) become U+FFFD.
+void AppendJsonText(std::string_view s, std::string* out) {
+  if (simdjson::validate_utf8(s.data(), s.size())) {
+    cep::AppendJsonString(s, out);
+    return;
+  }
+  std::string valid;
+  valid.reserve(s.size() + 16);
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n > 0 && i + n <= s.size() && simdjson::validate_utf8(s.data() + i, n)) {
+      valid.append(s, i, n);
+      i += n;
+    } else {
+      valid.append("\xef\xbf\xbd");
+      ++i;
+    }
+  }
+  cep::AppendJsonString(valid, out);
+}
+
+// Appends the event as received when its raw bytes are one JSON object, else wrapped as
+// {"message": "<raw text>"}. Line breaks between tokens are removed: an alert is one line.
+void AppendEventJson(const cep::Event& event, std::string* out) {
+  const std::string& raw = event.raw();
+  if (event.raw_is_json && IsJsonObject(raw)) {
+    if (raw.find_first_of("\r\n") == std::string::npos) {
+      out->append(raw);
+      return;
+    }
+    size_t start = out->size(), len = 0;
+    out->resize(start + raw.size());
+    if (!simdjson::minify(raw.data(), raw.size(), out->data() + start, len)) {
+      out->resize(start + len);
+      return;
+    }
+    out->resize(start);
+  }
+  out->append("{\"message\":");
+  AppendJsonText(raw, out);
+  out->push_back('}');
+}
+
 }  // namespace
 
 std::string AlertId(const std::string& rule_id, const cep::Match& match) {
@@ -67,15 +118,15 @@ Alert AlertBuilder::Build(const cep::Match& match, const RuleInfo& rule,
   j += "{\"id\":\"";
   j += a.id;
   j += "\",\"rule\":{\"id\":";
-  cep::AppendJsonString(rule.id, &j);
+  AppendJsonText(rule.id, &j);
   j += ",\"title\":";
-  cep::AppendJsonString(rule.title, &j);
+  AppendJsonText(rule.title, &j);
   j += ",\"severity\":";
-  cep::AppendJsonString(rule.severity, &j);
+  AppendJsonText(rule.severity, &j);
   j += ",\"tags\":[";
   for (size_t i = 0; i < rule.tags.size(); ++i) {
     if (i) j.push_back(',');
-    cep::AppendJsonString(rule.tags[i], &j);
+    AppendJsonText(rule.tags[i], &j);
   }
   j += "]},\"key\":";
   j += a.key_json;
@@ -84,23 +135,16 @@ Alert AlertBuilder::Build(const cep::Match& match, const RuleInfo& rule,
   j += "\",\"detected_at\":\"";
   cep::AppendRfc3339Millis(a.detected_at, &j);
   j += "\",\"summary\":";
-  cep::AppendJsonString(a.summary, &j);
+  AppendJsonText(a.summary, &j);
   j += ",\"matches\":[";
   for (size_t i = 0; i < match.events.size(); ++i) {
     const cep::MatchedEvent& m = match.events[i];
     a.event_identities.push_back(m.event->identity);
     if (i) j.push_back(',');
     j += "{\"step\":";
-    cep::AppendJsonString(m.step, &j);
+    AppendJsonText(m.step, &j);
     j += ",\"event\":";
-    const std::string& raw = m.event->raw();
-    if (m.event->raw_is_json && IsValidJson(raw)) {
-      j += raw;
-    } else {
-      j += "{\"message\":";
-      cep::AppendJsonString(raw, &j);
-      j += "}";
-    }
+    AppendEventJson(*m.event, &j);
     j += "}";
   }
   j += "]";

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -34,6 +35,7 @@ Status LineReader::Seek(uint64_t offset, uint64_t line_number) {
   consumed_ = offset;
   line_number_ = line_number;
   eof_ = false;
+  skipping_ = false;
   return Status::Ok();
 }
 
@@ -45,13 +47,15 @@ bool LineReader::Fill(Status* status) {
     begin_ = 0;
   }
   if (end_ == buf_.size()) {
-    if (buf_.size() >= kMaxLine) {
+    // The buffer holds one unfinished line. Up to kMaxLine bytes plus the newline fit.
+    if (buf_.size() > kMaxLine) {
       // The pending line is too long: drop what we have and keep skipping to its end.
+      if (!skipping_) skipped_offset_ = consumed_;
       skipping_ = true;
       consumed_ += end_;
       end_ = 0;
     } else {
-      buf_.resize(buf_.size() * 2);
+      buf_.resize(std::min(buf_.size() * 2, kMaxLine + 1));
     }
   }
   for (;;) {
@@ -76,10 +80,11 @@ bool LineReader::Next(Line* line, Status* status) {
   for (;;) {
     const char* start = buf_.data() + begin_;
     const void* nl = std::memchr(start, '\n', end_ - begin_);
-    if (nl != nullptr || (eof_ && end_ > begin_)) {
+    // At the end, a last line without a newline (possibly one being skipped).
+    if (nl != nullptr || (eof_ && (end_ > begin_ || skipping_))) {
       size_t len = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : end_ - begin_;
       line->number = ++line_number_;
-      line->offset = consumed_;
+      line->offset = skipping_ ? skipped_offset_ : consumed_;
       line->too_long = skipping_;
       line->text = skipping_ ? std::string_view() : std::string_view(start, len);
       if (line->text.size() > 0 && line->text.back() == '\r') line->text.remove_suffix(1);
@@ -90,7 +95,7 @@ bool LineReader::Next(Line* line, Status* status) {
       return true;
     }
     if (!Fill(status)) {
-      if (end_ > begin_) continue;  // a last line without a newline
+      if (status->ok() && (end_ > begin_ || skipping_)) continue;  // a last line
       return false;
     }
   }

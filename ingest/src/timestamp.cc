@@ -1,3 +1,4 @@
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
@@ -48,8 +49,10 @@ cep::Duration AutoUnit(double magnitude) {
   return cep::kNanosecond;
 }
 
+// A decimal number: strtod alone would also take blanks, hex, "inf" and "nan".
 bool ParseNumber(std::string_view s, cep::Value* out) {
   if (s.empty() || s.size() > 40) return false;
+  if (s.find_first_not_of("0123456789+-.eE") != std::string_view::npos) return false;
   char buf[48];
   s.copy(buf, s.size());
   buf[s.size()] = 0;

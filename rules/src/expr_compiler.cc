@@ -12,6 +12,15 @@ using cep::ValueKind;
 SourcePos ExprSource::At(size_t offset) const {
   SourcePos p = start;
   if (p.line == 0) return p;
+  if (!block_lines.empty()) {
+    size_t i = 0;
+    while (i + 1 < block_lines.size() && block_lines[i + 1] <= offset) {
+      ++i;
+    }
+    p.line += static_cast<int>(i);
+    p.column += static_cast<int>(offset - block_lines[i]);
+    return p;
+  }
   size_t line_start = 0;
   int newlines = 0;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -191,6 +200,14 @@ ExprPtr ExprCompiler::Build(const Node& n) {
                      " is always false");
         return nullptr;
       }
+      // `x == null` and `x != null` test whether x has a value; every other comparison
+      // with a null (or missing) value is false, `!=` included (CompareValues).
+      if (lt == ExprType::kNull || rt == ExprType::kNull) {
+        auto exists =
+            std::make_unique<ExistsExpr>(lt == ExprType::kNull ? std::move(r) : std::move(l));
+        if (op == CompareOp::kNe) return exists;
+        return std::make_unique<NotExpr>(std::move(exists));
+      }
       return std::make_unique<CompareExpr>(op, std::move(l), std::move(r));
     }
     case NodeKind::kIn: return BuildIn(n);
@@ -241,7 +258,12 @@ ExprPtr ExprCompiler::BuildPath(const Node& n) {
         }
       }
       if (!it->second.ast) {
-        failed_ = true;  // its parse error was reported where it is defined
+        // Its parse error is reported where it is defined, perhaps in another file; this
+        // use is an error too, so the file using it does not load without the condition.
+        const SourcePos& def = it->second.source.start;
+        std::string msg = "macro '" + path + "' has errors";
+        if (def.line > 0) msg += " (see " + def.file + ":" + std::to_string(def.line) + ")";
+        Error(n, std::move(msg));
         return nullptr;
       }
       macro_stack_.push_back(path);

@@ -19,6 +19,9 @@ struct ExprSource {
   SourcePos start;  // the scalar's first character in the file
   bool quoted = false;
   std::string text;
+  // Block scalars (| and >): where in `text` each line as written begins; `start` is then
+  // the first line's first character after its indentation. Empty for other scalars.
+  std::vector<size_t> block_lines;
   SourcePos At(size_t offset) const;
 };
 

@@ -243,6 +243,13 @@ class Parser {
     return nullptr;
   }
 
+  // Fails at the current token: "expected <what>, found <token>", or the lexer's own
+  // message when the token is a lexical error (e.g. '=' for '==').
+  std::unique_ptr<Node> FailExpected(const std::string& what) {
+    if (tok_.kind == Tok::kError) return Fail(tok_.offset, tok_.text);
+    return Fail(tok_.offset, "expected " + what + ", found " + Describe(tok_));
+  }
+
   static std::string Describe(const Token& t) {
     switch (t.kind) {
       case Tok::kEnd: return "end of expression";
@@ -444,7 +451,7 @@ class Parser {
         Advance();
         return list;
       }
-      return Fail(tok_.offset, "expected ',' or ']' in list, found " + Describe(tok_));
+      return FailExpected("',' or ']' in list");
     }
   }
 
@@ -456,7 +463,7 @@ class Parser {
         auto inner = ParseOr();
         if (!inner) return nullptr;
         if (tok_.kind != Tok::kRParen) {
-          return Fail(tok_.offset, "expected ')', found " + Describe(tok_));
+          return FailExpected("')'");
         }
         Advance();
         return inner;
@@ -549,8 +556,7 @@ class Parser {
         Advance();
         return call;
       }
-      return Fail(tok_.offset, "expected ',' or ')' in call to " + call->text + ", found " +
-                                   Describe(tok_));
+      return FailExpected("',' or ')' in call to " + call->text);
     }
   }
 

@@ -80,7 +80,10 @@ Result<std::unique_ptr<HsDatabase>> HsDatabase::Compile(const std::vector<HsPatt
 bool HsDatabase::ScanRaw(std::string_view data, RawCallback cb, void* ctx) const {
   hs_scratch_t* scratch = ScratchForThisThread();
   if (!scratch) return false;
-  hs_error_t rc = hs_scan(db_, data.data(), static_cast<unsigned>(data.size()), 0, scratch, cb, ctx);
+  // Hyperscan rejects a null pointer even for zero bytes, and empty views may hold one
+  // (an event's empty strings do).
+  const char* bytes = data.data() ? data.data() : "";
+  hs_error_t rc = hs_scan(db_, bytes, static_cast<unsigned>(data.size()), 0, scratch, cb, ctx);
   return rc == HS_SUCCESS || rc == HS_SCAN_TERMINATED;
 }
 

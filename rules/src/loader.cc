@@ -115,6 +115,7 @@ class MapView {
 
 struct FileDoc {
   std::string path;
+  std::string text;  // as read, for positions inside block scalars
   YAML::Node root;
   bool parsed = false;
 };
@@ -126,6 +127,7 @@ class Loader {
   void AddDocument(const std::string& path, const std::string& text) {
     FileDoc doc;
     doc.path = path;
+    doc.text = text;
     try {
       doc.root = YAML::Load(text);
       doc.parsed = true;
@@ -169,7 +171,8 @@ class Loader {
       if (!doc.parsed || !doc.root.IsMap()) continue;
       for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
         if (it->first.Scalar() != "rules") continue;
-        const YAML::Node& rules = it->second;
+        // A copy (a cheap handle): `it->` returns a temporary that a reference would outlive.
+        const YAML::Node rules = it->second;
         if (rules.IsNull()) continue;
         if (!rules.IsSequence()) {
           Error(PosOf(doc.path, rules), "'rules' must be a list of rules");
@@ -209,6 +212,13 @@ class Loader {
  private:
   void Error(const SourcePos& pos, std::string message) {
     diags_->push_back(Diagnostic{pos, std::move(message)});
+  }
+
+  ExprSource SourceOf(const std::string& file, const YAML::Node& node) const {
+    for (const FileDoc& doc : docs_) {
+      if (doc.path == file) return ExprSourceOf(file, node, doc.text);
+    }
+    return ExprSourceOf(file, node, {});
   }
 
   void AddFile(const std::string& path) {
@@ -306,7 +316,7 @@ class Loader {
       return;
     }
     MacroDef def;
-    def.source = ExprSourceOf(file, value);
+    def.source = SourceOf(file, value);
     ParseError perr;
     def.ast = ParseExpression(def.source.text, &perr);
     if (!def.ast) Error(def.source.At(perr.offset), perr.message);
@@ -421,7 +431,7 @@ class Loader {
       Error(PosOf(file, n), what + " must be an expression string");
       return nullptr;
     }
-    ExprSource src = ExprSourceOf(file, n);
+    ExprSource src = SourceOf(file, n);
     ExprCompiler compiler(scope, diags_);
     auto cond = compiler.CompileCondition(src);
     if (cond && canon) {
@@ -815,7 +825,7 @@ class Loader {
   std::shared_ptr<const Template> CompileTemplate(const std::string& file, const YAML::Node& n,
                                                   const std::vector<std::string>& steps,
                                                   const std::vector<std::string>& keys) {
-    ExprSource src = ExprSourceOf(file, n);
+    ExprSource src = SourceOf(file, n);
     const std::string& text = src.text;
     CompileScope scope = BaseScope();
     scope.steps = &steps;

@@ -3,6 +3,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
+#include <vector>
 
 #include "vigil/cep/value.h"
 
@@ -117,11 +119,63 @@ void AppendNodeJson(const YAML::Node& node, std::string* out) {
   }
 }
 
-ExprSource ExprSourceOf(const std::string& file, const YAML::Node& node) {
+namespace {
+
+// A block scalar's node is marked at its indicator ('|' or '>'); its text starts on the
+// next line. Records where, and where each line as written begins in the text, in `src`.
+void LocateBlockScalar(std::string_view doc, const YAML::Mark& mark, ExprSource* src) {
+  if (mark.line < 0 || mark.column < 0) return;
+  size_t pos = 0;
+  for (int line = 0; line < mark.line; ++line) {
+    pos = doc.find('\n', pos);
+    if (pos == std::string_view::npos) return;
+    ++pos;
+  }
+  pos += static_cast<size_t>(mark.column);
+  if (pos >= doc.size() || (doc[pos] != '|' && doc[pos] != '>')) return;
+  const bool folded = doc[pos] == '>';
+  pos = doc.find('\n', pos);
+  // Each line's length after the indentation, or npos for a blank line.
+  constexpr size_t kBlank = std::string_view::npos;
+  std::vector<size_t> lengths;
+  size_t indent = kBlank;
+  while (pos != std::string_view::npos && pos + 1 < doc.size()) {
+    size_t begin = pos + 1;
+    pos = doc.find('\n', begin);
+    std::string_view line = doc.substr(begin, pos == std::string_view::npos ? pos : pos - begin);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t spaces = line.find_first_not_of(' ');
+    if (spaces == std::string_view::npos) {
+      lengths.push_back(kBlank);
+      continue;
+    }
+    if (indent == kBlank) indent = spaces;
+    if (spaces < indent) break;  // the block has ended
+    lengths.push_back(line.size() - indent);
+  }
+  if (indent == kBlank) return;
+  // Every line break is one character of the text ('\n', or ' ' when folded), except
+  // that folding drops the break before blank lines (they become the '\n's).
+  size_t at = 0;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    src->block_lines.push_back(at);
+    bool blank = lengths[i] == kBlank;
+    bool dropped = folded && !blank && i + 1 < lengths.size() && lengths[i + 1] == kBlank;
+    at += (blank ? 0 : lengths[i]) + (dropped ? 0 : 1);
+  }
+  src->start.line = mark.line + 2;
+  src->start.column = static_cast<int>(indent) + 1;
+  src->quoted = false;
+}
+
+}  // namespace
+
+ExprSource ExprSourceOf(const std::string& file, const YAML::Node& node, std::string_view doc) {
   ExprSource src;
   src.start = PosOf(file, node);
   src.quoted = node.Tag() == "!";
   src.text = node.Scalar();
+  LocateBlockScalar(doc, node.Mark(), &src);
   return src;
 }
 

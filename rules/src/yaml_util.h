@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <string>
+#include <string_view>
 
 #include "expr_compiler.h"
 #include "vigil/rules/diagnostic.h"
@@ -18,7 +19,8 @@ bool IsPlainScalar(const YAML::Node& node);
 LiteralValue ScalarValue(const YAML::Node& node);
 // Appends a node as JSON (maps → objects, sequences → arrays, scalars typed as above).
 void AppendNodeJson(const YAML::Node& node, std::string* out);
-// The text of a scalar expression and where it starts, for error positions.
-ExprSource ExprSourceOf(const std::string& file, const YAML::Node& node);
+// The text of a scalar expression and where it starts, for error positions. `doc` is the
+// whole document the node was read from (it locates the lines of block scalars).
+ExprSource ExprSourceOf(const std::string& file, const YAML::Node& node, std::string_view doc);
 
 }  // namespace vigil::rules

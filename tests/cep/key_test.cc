@@ -25,7 +25,7 @@ TEST_CASE("keys encode field values and render as JSON", "[key]") {
   CHECK(json == "{}");
 }
 
-TEST_CASE("1 and 1.0 are the same key; \"1\" is not", "[key]") {
+TEST_CASE("1 and 1.0 are the same key, the string 1 is not", "[key]") {
   Event a, b, c;
   a.ResetFields(1);
   b.ResetFields(1);

@@ -138,7 +138,7 @@ TEST_CASE("an absence fires exactly at its deadline, in event time", "[event-tim
   CHECK(h.matches[0] == R"(door-left-open {"host":"door1"} [1] @1300)");
 }
 
-TEST_CASE("a matching event before the deadline cancels the absence; at the deadline it does not",
+TEST_CASE("a matching event before the deadline cancels the absence, at the deadline it does not",
           "[event-time][absence]") {
   EngineHarness h(kAbsence);
   h.Feed(Ev(1, 1000, "open", "d1"));

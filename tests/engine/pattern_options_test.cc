@@ -85,7 +85,7 @@ rules:
   CHECK(h.engine().rule_stats(h.rule_index("a-then-b")).suppressed == 1);
 }
 
-TEST_CASE("count threshold: a sliding window (t - window, t], emptied after an alert",
+TEST_CASE("count threshold: a sliding window from t - window exclusive to t inclusive, emptied after an alert",
           "[threshold]") {
   EngineHarness h(R"(
 rules:

@@ -82,7 +82,7 @@ bool ParseArgs(const CommandSpec& spec, int argc, char** argv, int start, Parsed
 
 std::string FormatHelp(const CommandSpec& spec) {
   std::string s = "Usage: " + spec.usage + "\n\n" + spec.summary + "\n";
-  if (!spec.options.empty()) s += "\nOptions:\n";
+  s += "\nOptions:\n";  // every command has at least --help
   for (const OptionSpec& o : spec.options) {
     std::string left = "  --" + o.name + (o.value_name.empty() ? "" : " " + o.value_name);
     if (left.size() < 24) left.resize(24, ' ');

@@ -49,7 +49,8 @@ class LineReader {
   size_t begin_ = 0, end_ = 0;  // unread bytes in buf_
   uint64_t consumed_ = 0;       // file offset of buf_[begin_]
   uint64_t line_number_ = 0;
-  bool skipping_ = false;       // inside an over-long line
+  bool skipping_ = false;        // inside an over-long line
+  uint64_t skipped_offset_ = 0;  // where the over-long line started
 };
 
 }  // namespace vigil::ingest
