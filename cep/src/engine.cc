@@ -4,6 +4,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "key_table.h"
 #include "nfa/pattern_rule.h"
 #include "rule_runtime.h"
 #include "single_event_rule.h"
@@ -32,7 +33,8 @@ struct Timer {
   Timestamp deadline;
   uint64_t seq;  // scheduling order breaks ties, so firing order is deterministic
   uint32_t rule;
-  std::string key;
+  uint32_t slot;        // the key, in the rule's key set's KeyTable
+  uint32_t generation;  // of the slot when scheduled: a reused slot is another key
 };
 
 struct TimerOrder {
@@ -46,6 +48,7 @@ struct RuleSlot {
   std::unique_ptr<RuleRuntime> runtime;
   RuleStats stats;
   size_t key_set = 0;  // index into Impl::key_sets_
+  bool sees_all = false;  // runtime->SeesAllEventsOfLiveKeys(), cached
   // `suppress`: time of the last emitted alert per key.
   std::unordered_map<std::string, Timestamp> last_alert;
 };
@@ -130,16 +133,41 @@ class Engine::Impl final : public RuntimeContext {
       stream.partition_max.resize(event->partition + 1, kMinTimestamp);
     }
     Timestamp& pmax = stream.partition_max[event->partition];
-    bool may_advance = event->time > pmax;
-    if (may_advance) pmax = event->time;
-    buffer_.push(std::move(event));
-    if (may_advance) AdvanceTo(ComputeWatermark());
+    if (event->time > pmax) {
+      pmax = event->time;
+      watermark_ = std::max(watermark_, ComputeWatermark());
+    }
+    if (buffer_.empty() && event->time <= watermark_) {
+      // Nothing buffered is earlier: the event goes to the rules at once, after the timers
+      // due at or before its time (the common case of in-order input skips the heap).
+      FireTimersUpTo(event->time);
+      Dispatch(event);
+    } else {
+      buffer_.push(std::move(event));
+    }
+    Drain();
     return ProcessResult::kAccepted;
   }
 
   void Finish() {
-    AdvanceTo(kMaxTimestamp);
+    watermark_ = kMaxTimestamp;
+    Drain();
+    finishing_ = true;
+    for (uint32_t ks = 0; ks < tables_.size(); ++ks) {
+      KeyTable& table = tables_[ks];
+      for (uint32_t s = 0; s < table.slot_limit(); ++s) {
+        KeyEntry& entry = table.at(s);
+        while (entry.in_use && !entry.live.empty()) {
+          const LiveRule lr = entry.live[0];
+          KeyHandle h{entry.key, ks, s, entry.generation, lr.state};
+          rules_[lr.rule]->runtime->FinishKey(h, *this);
+          h.state = nullptr;  // FinishKey frees the state
+          AfterCall(lr.rule, h, entry.hash);
+        }
+      }
+    }
     for (auto& slot : rules_) slot->runtime->OnFinish(*this);
+    finishing_ = false;
   }
 
   Timestamp watermark() const { return watermark_; }
@@ -160,7 +188,7 @@ class Engine::Impl final : public RuntimeContext {
   size_t pending_timers() const { return timers_.size(); }
   size_t live_keys() const {
     size_t n = 0;
-    for (const auto& m : live_) n += m.size();
+    for (const KeyTable& t : tables_) n += t.size();
     return n;
   }
 
@@ -182,8 +210,10 @@ class Engine::Impl final : public RuntimeContext {
     sink_->OnMatch(match);
   }
 
-  void ScheduleTimer(uint32_t rule, Timestamp deadline, const std::string& key) override {
-    timers_.push(Timer{deadline, timer_seq_++, rule, key});
+  void ScheduleTimer(uint32_t rule, Timestamp deadline, const KeyHandle& key) override {
+    (void)key;  // the handle's slot is only known once the call that asked returns
+    if (finishing_) return;
+    deferred_timers_.push_back(DeferredTimer{rule, deadline});
   }
 
   RuleStats& stats(uint32_t rule) override { return rules_[rule]->stats; }
@@ -202,34 +232,55 @@ class Engine::Impl final : public RuntimeContext {
     return any ? wm : kMinTimestamp;
   }
 
-  // Releases, in event-time order, every buffered event and timer at or before `wm`.
-  void AdvanceTo(Timestamp wm) {
-    if (wm <= watermark_ && wm != kMaxTimestamp) return;
-    watermark_ = std::max(watermark_, wm);
+  // Releases, in event-time order, every buffered event and timer at or before the
+  // watermark. A deadline D means "strictly before D": it fires before events at D.
+  void Drain() {
     for (;;) {
-      Timestamp te = buffer_.empty() ? kMaxTimestamp : buffer_.top()->time;
-      Timestamp tt = timers_.empty() ? kMaxTimestamp : timers_.top().deadline;
-      bool have_event = !buffer_.empty() && te <= watermark_;
-      bool have_timer = !timers_.empty() && tt <= watermark_;
+      bool have_event = !buffer_.empty() && buffer_.top()->time <= watermark_;
+      bool have_timer = !timers_.empty() && timers_.top().deadline <= watermark_;
       if (!have_event && !have_timer) break;
-      // A deadline D means "strictly before D": it fires before events at D.
-      if (have_timer && (!have_event || tt <= te)) {
-        Timer t = timers_.top();
-        timers_.pop();
-        rules_[t.rule]->runtime->OnTimer(t.key, t.deadline, *this);
+      if (have_timer && (!have_event || timers_.top().deadline <= buffer_.top()->time)) {
+        FireTimer();
       } else {
         EventPtr ev = buffer_.top();
         buffer_.pop();
         Dispatch(ev);
       }
     }
-    for (auto& slot : rules_) slot->runtime->OnWatermark(watermark_, *this);
     PruneSuppression();
   }
 
+  void FireTimersUpTo(Timestamp t) {
+    while (!timers_.empty() && timers_.top().deadline <= t) FireTimer();
+  }
+
+  void FireTimer() {
+    Timer t = timers_.top();
+    timers_.pop();
+    RuleSlot& slot = *rules_[t.rule];
+    KeyTable& table = tables_[slot.key_set];
+    if (t.slot >= table.slot_limit()) return;
+    KeyEntry& entry = table.at(t.slot);
+    if (!entry.in_use || entry.generation != t.generation) return;  // the key was freed
+    uint32_t pos = FindLive(entry, t.rule);
+    if (pos == entry.live.size()) return;  // the rule let go of the key
+    KeyHandle h{entry.key, static_cast<uint32_t>(slot.key_set), t.slot, entry.generation,
+                entry.live[pos].state};
+    deferred_timers_.clear();
+    slot.runtime->OnTimer(h, t.deadline, *this);
+    AfterCall(t.rule, h, entry.hash);
+  }
+
+  static uint32_t FindLive(const KeyEntry& e, uint32_t rule) {
+    uint32_t i = 0;
+    while (i < e.live.size() && e.live[i].rule != rule) ++i;
+    return i;
+  }
+
   // Offers the event to the rules that may care (architecture decision 1): rules whose
-  // start filter admits it, and rules holding state for its key. Everything else costs
-  // nothing. Candidates run in rule order, so emission order does not depend on indexing.
+  // start filter admits it, and rules holding state for its key that must see all of the
+  // key's events. Everything else costs nothing. Candidates run in rule order, so
+  // emission order does not depend on indexing.
   void Dispatch(const EventPtr& ev) {
     ++dispatch_generation_;
     if (index_dirty_) BuildIndex();
@@ -248,55 +299,100 @@ class Engine::Impl final : public RuntimeContext {
       if (ev->predicate_bit(bit)) candidates_.insert(candidates_.end(), rules.begin(), rules.end());
     }
     for (size_t ks = 0; ks < key_sets_.size(); ++ks) {
-      if (live_[ks].empty()) continue;
+      if (tables_[ks].size() == 0) continue;
       const KeyCacheEntry& kc = KeyFor(*ev, ks);
-      if (!kc.present) continue;
-      auto it = live_[ks].find(kc.key);
-      if (it != live_[ks].end()) {
-        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
+      if (!kc.present || kc.slot == KeyTable::kNone) continue;
+      for (const LiveRule& lr : tables_[ks].at(kc.slot).live) {
+        if (lr.sees_all) candidates_.push_back(lr.rule);
       }
     }
+    if (candidates_.empty()) return;
     std::sort(candidates_.begin(), candidates_.end());
     candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
     for (uint32_t r : candidates_) {
       RuleSlot& slot = *rules_[r];
       if (slot.spec.stream && *slot.spec.stream != ev->stream) continue;
-      const KeyCacheEntry& kc = KeyFor(*ev, slot.key_set);
+      KeyCacheEntry& kc = KeyFor(*ev, slot.key_set);
       if (!kc.present) continue;
       ++slot.stats.events_seen;
-      slot.runtime->OnEvent(ev, kc.key, *this);
+      KeyHandle h{kc.key, static_cast<uint32_t>(slot.key_set), kc.slot, 0, nullptr};
+      if (kc.slot != KeyTable::kNone) {
+        const KeyEntry& entry = tables_[slot.key_set].at(kc.slot);
+        h.generation = entry.generation;
+        uint32_t pos = FindLive(entry, r);
+        if (pos < entry.live.size()) h.state = entry.live[pos].state;
+      }
+      deferred_timers_.clear();
+      slot.runtime->OnEvent(ev, h, *this);
+      kc.slot = AfterCall(r, h, kc.hash);
     }
   }
 
-  const KeyCacheEntry& KeyFor(const Event& ev, size_t key_set) {
+  // Records what a runtime call did to the rule's state for the key in `h` (created,
+  // replaced, freed) and schedules the timers it asked for. Returns the key's slot
+  // afterwards (KeyTable::kNone if no rule holds state for it any more).
+  uint32_t AfterCall(uint32_t rule, const KeyHandle& h, uint64_t hash) {
+    KeyTable& table = tables_[h.key_set];
+    uint32_t slot = h.slot;
+    void* before = nullptr;
+    uint32_t pos = 0;
+    if (slot != KeyTable::kNone) {
+      KeyEntry& entry = table.at(slot);
+      pos = FindLive(entry, rule);
+      if (pos < entry.live.size()) before = entry.live[pos].state;
+    }
+    if (h.state != before) {
+      if (before == nullptr) {
+        if (slot == KeyTable::kNone) slot = table.Insert(h.key, hash);
+        KeyEntry& entry = table.at(slot);
+        uint32_t at = 0;
+        while (at < entry.live.size() && entry.live[at].rule < rule) ++at;
+        entry.live.Insert(at, LiveRule{rule, h.state, rules_[rule]->sees_all});
+      } else if (h.state == nullptr) {
+        KeyEntry& entry = table.at(slot);
+        entry.live.Erase(pos);
+        if (entry.live.empty()) {
+          table.Erase(slot);  // a key no rule holds state for holds nothing
+          slot = KeyTable::kNone;
+        }
+      } else {
+        table.at(slot).live[pos].state = h.state;
+      }
+    }
+    if (!deferred_timers_.empty()) {
+      if (slot != KeyTable::kNone && h.state != nullptr) {
+        uint32_t generation = table.at(slot).generation;
+        for (const DeferredTimer& d : deferred_timers_) {
+          timers_.push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation});
+        }
+      }
+      deferred_timers_.clear();
+    }
+    return slot;
+  }
+
+  KeyCacheEntry& KeyFor(const Event& ev, size_t key_set) {
     KeyCacheEntry& kc = key_cache_[key_set];
     if (kc.generation != dispatch_generation_) {
       kc.generation = dispatch_generation_;
       kc.present = EncodeKey(ev, key_sets_[key_set], &kc.key);
+      kc.slot = KeyTable::kNone;
+      if (kc.present) {
+        kc.hash = KeyTable::Hash(kc.key);
+        if (tables_[key_set].size() > 0) kc.slot = tables_[key_set].Find(kc.key, kc.hash);
+      }
     }
     return kc;
-  }
-
-  void SetKeyLive(uint32_t rule, const std::string& key, bool live) override {
-    auto& map = live_[rules_[rule]->key_set];
-    if (live) {
-      map[key].push_back(rule);
-      return;
-    }
-    auto it = map.find(key);
-    if (it == map.end()) return;
-    auto& rules = it->second;
-    rules.erase(std::remove(rules.begin(), rules.end(), rule), rules.end());
-    if (rules.empty()) map.erase(it);
   }
 
   void BuildIndex() {
     index_dirty_ = false;
     key_cache_.assign(key_sets_.size(), KeyCacheEntry{});
-    live_.resize(key_sets_.size());
+    tables_.resize(key_sets_.size());
     stream_index_.assign(streams_.size(), StreamIndex{});
     for (uint32_t r = 0; r < rules_.size(); ++r) {
-      const RuleSlot& slot = *rules_[r];
+      RuleSlot& slot = *rules_[r];
+      slot.sees_all = slot.runtime->SeesAllEventsOfLiveKeys();
       ConditionIndex ci = slot.runtime->StartIndex();
       for (uint32_t s = 0; s < streams_.size(); ++s) {
         if (slot.spec.stream && *slot.spec.stream != s) continue;
@@ -344,6 +440,12 @@ class Engine::Impl final : public RuntimeContext {
     uint64_t generation = 0;
     bool present = false;
     std::string key;
+    uint64_t hash = 0;
+    uint32_t slot = KeyTable::kNone;
+  };
+  struct DeferredTimer {
+    uint32_t rule;
+    Timestamp deadline;
   };
   struct StringHash {
     using is_transparent = void;
@@ -363,13 +465,15 @@ class Engine::Impl final : public RuntimeContext {
   std::vector<StreamState> streams_;
   std::vector<std::unique_ptr<RuleSlot>> rules_;
   std::vector<std::vector<FieldId>> key_sets_;
+  // Per key set: the keys some rule holds state for, and which rules.
+  std::vector<KeyTable> tables_;
   std::vector<KeyCacheEntry> key_cache_;
   uint64_t dispatch_generation_ = 0;
   bool index_dirty_ = true;
+  bool finishing_ = false;
   std::vector<StreamIndex> stream_index_;
-  // Per key set: which rules hold state for which key.
-  std::vector<std::unordered_map<std::string, std::vector<uint32_t>>> live_;
   std::vector<uint32_t> candidates_;
+  std::vector<DeferredTimer> deferred_timers_;
   std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> buffer_;
   std::priority_queue<Timer, std::vector<Timer>, TimerOrder> timers_;
   uint64_t timer_seq_ = 0;

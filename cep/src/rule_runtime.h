@@ -2,12 +2,26 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "vigil/cep/engine.h"
 #include "vigil/cep/match.h"
 #include "vigil/cep/rule.h"
 
 namespace vigil::cep {
+
+// One rule's state for one key, as the engine hands it to the rule's runtime. The engine
+// keeps `state` with the key (KeyTable) and never looks inside it; the runtime owns what
+// it points to. A runtime that creates state for the key sets `state`; one that frees it
+// (the key has nothing left: no partial match, no window) sets it to null, and the engine
+// forgets the key for that rule. `slot` and `generation` name the key in timers.
+struct KeyHandle {
+  std::string_view key;  // encoded (key.h)
+  uint32_t key_set = 0;
+  uint32_t slot = 0;     // KeyTable::kNone while the key holds no state for any rule
+  uint32_t generation = 0;
+  void* state = nullptr;
+};
 
 // What a rule runtime may ask of the engine.
 class RuntimeContext {
@@ -16,15 +30,12 @@ class RuntimeContext {
   // Emits a match (the engine applies suppression, then hands it to the sink).
   virtual void Emit(Match& match) = 0;
   // Asks for OnTimer(key, deadline) once the event time reaches `deadline`: after every
-  // event earlier than `deadline` and before any event at or after it. Timers may fire
-  // for state that is gone by then; runtimes ignore those.
-  virtual void ScheduleTimer(uint32_t rule, Timestamp deadline, const std::string& key) = 0;
+  // event earlier than `deadline` and before any event at or after it. Runtimes keep at
+  // most one timer per key armed and ignore timers that no longer apply. REQUIRES: the
+  // rule holds state for the key when the timer fires, or the timer is dropped; so call
+  // it for a key whose state is (or is being) set in the handle.
+  virtual void ScheduleTimer(uint32_t rule, Timestamp deadline, const KeyHandle& key) = 0;
   virtual RuleStats& stats(uint32_t rule) = 0;
-  // A rule's state for `key` became non-empty (live) or empty: while live, the rule sees
-  // every event of the key, whatever its start filter says.
-  virtual void SetKeyLive(uint32_t rule, const std::string& key, bool live) {
-    (void)rule, (void)key, (void)live;
-  }
 };
 
 // One rule's matching state for all its keys.
@@ -36,25 +47,29 @@ class RuleRuntime {
   RuleRuntime(const RuleRuntime&) = delete;
   RuleRuntime& operator=(const RuleRuntime&) = delete;
 
-  // The next event of the rule's stream in event-time order. `key` is the encoded key.
-  virtual void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) = 0;
-  // A timer asked for by ScheduleTimer came due.
-  virtual void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) {
+  // The next event of the rule's stream for `key`, in event-time order. key.state is the
+  // rule's state for the key (null: none); the runtime may replace it (see KeyHandle).
+  virtual void OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) = 0;
+  // A timer asked for by ScheduleTimer came due; key.state is non-null.
+  virtual void OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) {
     (void)key, (void)deadline, (void)ctx;
   }
-  // The event time reached `watermark` (all events and timers up to it are done): prune.
-  virtual void OnWatermark(Timestamp watermark, RuntimeContext& ctx) {
-    (void)watermark, (void)ctx;
-  }
-  // The input ended (after the final watermark): drop what cannot complete, emit what was
-  // complete but held back.
+  // The input ended (after the final watermark): for each key the rule holds state for,
+  // FinishKey drops what cannot complete, emits what was complete but held back, and frees
+  // the state (sets key.state to null); then OnFinish runs once.
+  virtual void FinishKey(KeyHandle& key, RuntimeContext& ctx) = 0;
   virtual void OnFinish(RuntimeContext& ctx) { (void)ctx; }
 
   virtual RuleStateStats StateStats() const { return {}; }
 
   // A necessary condition for an event to start a match (or count, or alert) for a key the
   // rule holds no state for. kNone: every event must be offered.
-  virtual ConditionIndex StartIndex() const { return spec_->where ? spec_->where->Index() : ConditionIndex{}; }
+  virtual ConditionIndex StartIndex() const {
+    return spec_->where ? spec_->where->Index() : ConditionIndex{};
+  }
+  // Whether, while it holds state for a key, the rule must see every event of that key
+  // (not only those its start index admits).
+  virtual bool SeesAllEventsOfLiveKeys() const { return false; }
 
   uint32_t index() const { return index_; }
   const RuleSpec& spec() const { return *spec_; }

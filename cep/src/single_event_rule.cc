@@ -2,12 +2,11 @@
 
 namespace vigil::cep {
 
-void SingleEventRule::OnEvent(const EventPtr& event, const std::string& key,
-                              RuntimeContext& ctx) {
+void SingleEventRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) {
   EvalContext eval{*event, nullptr};
   if (!spec().where->Eval(eval)) return;
   scratch_.rule = index();
-  scratch_.key = key;
+  scratch_.key.assign(key.key);
   scratch_.time = event->time;
   scratch_.events.clear();
   scratch_.events.push_back(MatchedEvent{"match", event});

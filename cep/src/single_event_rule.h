@@ -8,7 +8,8 @@ namespace vigil::cep {
 class SingleEventRule final : public RuleRuntime {
  public:
   using RuleRuntime::RuleRuntime;
-  void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) override;
+  void OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) override;
+  void FinishKey(KeyHandle&, RuntimeContext&) override {}  // holds no state
 
  private:
   Match scratch_;  // reused so emitting allocates little

@@ -32,7 +32,20 @@ double ThresholdRule::Aggregate(const KeyState& ks) const {
   return 0;
 }
 
-void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) {
+ThresholdRule::~ThresholdRule() {
+  for (KeyState* ks : states_) delete ks;
+}
+
+void ThresholdRule::Drop(KeyHandle& key) {
+  auto* ks = static_cast<KeyState*>(key.state);
+  states_[ks->index] = states_.back();
+  states_[ks->index]->index = ks->index;
+  states_.pop_back();
+  delete ks;
+  key.state = nullptr;  // a key whose window is empty holds no state
+}
+
+void ThresholdRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) {
   EvalContext ec{*event, nullptr};
   if (!spec().where->Eval(ec)) return;
   const ThresholdSpec& t = spec().threshold;
@@ -46,11 +59,15 @@ void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, Runti
     entry.distinct = scratch_;
   }
 
-  auto [it, inserted] = keys_.try_emplace(key, nullptr);
   // Only events that satisfy `where` count, and the start index is necessary for that, so
-  // a threshold rule never needs to see a key's other events: it does not register as live.
-  if (inserted) it->second = std::make_unique<KeyState>();
-  KeyState& ks = *it->second;
+  // a threshold rule never needs to see a key's other events (SeesAllEventsOfLiveKeys).
+  if (key.state == nullptr) {
+    auto* fresh = new KeyState();
+    fresh->index = states_.size();
+    states_.push_back(fresh);
+    key.state = fresh;
+  }
+  KeyState& ks = *static_cast<KeyState*>(key.state);
   Evict(ks, event->time);
   if (t.aggregate == ThresholdSpec::Aggregate::kSum) ks.sum += entry.value;
   if (t.aggregate == ThresholdSpec::Aggregate::kDistinct) ++ks.distinct[entry.distinct];
@@ -62,7 +79,7 @@ void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, Runti
   double value = Aggregate(ks);
   if (value >= t.bound) {
     match_.rule = index();
-    match_.key = key;
+    match_.key.assign(key.key);
     match_.time = event->time;
     match_.value = value;
     match_.events.clear();
@@ -78,7 +95,7 @@ void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, Runti
     match_.events.clear();
   }
   if (ks.window.empty()) {
-    keys_.erase(it);
+    Drop(key);
     return;
   }
   if (!ks.timer_armed) {
@@ -87,24 +104,27 @@ void ThresholdRule::OnEvent(const EventPtr& event, const std::string& key, Runti
   }
 }
 
-void ThresholdRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return;
-  KeyState& ks = *it->second;
+void ThresholdRule::OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) {
+  KeyState& ks = *static_cast<KeyState*>(key.state);
   ks.timer_armed = false;
   Evict(ks, deadline);
   if (ks.window.empty()) {
-    keys_.erase(it);  // a key whose window is empty holds no state
+    Drop(key);
     return;
   }
   ks.timer_armed = true;
   ctx.ScheduleTimer(index(), SaturatingAdd(ks.window.front().time, spec().threshold.window), key);
 }
 
+void ThresholdRule::FinishKey(KeyHandle& key, RuntimeContext& ctx) {
+  (void)ctx;  // a window that did not reach its bound by the end of input never will
+  Drop(key);
+}
+
 size_t ThresholdRule::state_bytes() const {
   size_t n = 0;
-  for (const auto& [key, ks] : keys_) {
-    n += key.capacity() + sizeof(KeyState) + ks->window.size() * sizeof(Entry);
+  for (const KeyState* ks : states_) {
+    n += sizeof(KeyState) + ks->window.size() * sizeof(Entry);
     for (const auto& [v, c] : ks->distinct) n += v.capacity() + 32;
   }
   return n;

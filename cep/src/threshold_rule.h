@@ -4,6 +4,7 @@
 
 #include <deque>
 #include <memory>
+#include <vector>
 #include <string>
 #include <unordered_map>
 
@@ -17,13 +18,15 @@ class ThresholdRule final : public RuleRuntime {
   static constexpr size_t kMaxAlertEvents = 100;
 
   using RuleRuntime::RuleRuntime;
-  void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) override;
-  void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
+  ~ThresholdRule() override;
+  void OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) override;
+  void OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) override;
+  void FinishKey(KeyHandle& key, RuntimeContext& ctx) override;
 
-  size_t key_count() const { return keys_.size(); }
+  size_t key_count() const { return states_.size(); }
   RuleStateStats StateStats() const override {
     RuleStateStats st;
-    st.keys = keys_.size();
+    st.keys = states_.size();
     st.bytes = state_bytes();
     return st;
   }
@@ -41,12 +44,15 @@ class ThresholdRule final : public RuleRuntime {
     std::unordered_map<std::string, uint32_t> distinct;
     double sum = 0;
     bool timer_armed = false;
+    size_t index = 0;  // in states_
   };
   // Drops entries at or before `time - window`.
   void Evict(KeyState& ks, Timestamp time);
   double Aggregate(const KeyState& ks) const;
+  // Frees the key's state (its window is empty).
+  void Drop(KeyHandle& key);
 
-  std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
+  std::vector<KeyState*> states_;  // owned; the engine's KeyTable holds the same pointers
   std::string scratch_;
   Match match_;
 };

@@ -99,9 +99,14 @@ class Dewey {
   }
   void CopyFrom(const Dewey& o) {
     size_ = o.size_;
-    if (o.size_ <= kInline) {
+    if (o.capacity_ <= kInline) {
       capacity_ = kInline;
-      std::memcpy(inline_, o.data(), o.size_ * sizeof(uint32_t));
+      // The whole inline array: a fixed-size copy compiles to a few moves, where a
+      // size-dependent one is a call to memcpy.
+      std::memcpy(inline_, o.inline_, sizeof(inline_));
+    } else if (o.size_ <= kInline) {
+      capacity_ = kInline;
+      std::memcpy(inline_, o.heap_, o.size_ * sizeof(uint32_t));
     } else {
       capacity_ = o.size_;
       heap_ = new uint32_t[capacity_];
@@ -116,7 +121,7 @@ class Dewey {
       o.capacity_ = kInline;
       o.size_ = 0;
     } else {
-      std::memcpy(inline_, o.inline_, o.size_ * sizeof(uint32_t));
+      std::memcpy(inline_, o.inline_, sizeof(inline_));
     }
   }
   void FreeHeap() {
@@ -127,7 +132,7 @@ class Dewey {
   uint32_t size_ = 0;
   uint32_t capacity_ = kInline;
   union {
-    uint32_t inline_[kInline];
+    uint32_t inline_[kInline] = {};
     uint32_t* heap_;
   };
 };

@@ -45,7 +45,7 @@ class PatternRule::RunContext final : public StepEvents {
   mutable std::vector<std::vector<const Event*>> by_step_;
 };
 
-PatternRule::KeyState::KeyState() = default;
+PatternRule::KeyState::KeyState(NodePool* pool) : buffer(pool) {}
 
 PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
     : RuleRuntime(index, spec), program_(CompilePattern(*spec)) {
@@ -55,12 +55,24 @@ PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
       if (spec->steps[i].name == spec->skip_step) skip_step_ = static_cast<int32_t>(i);
     }
   }
-  scratch_ = std::make_unique<KeyState>();
+  scratch_ = std::make_unique<KeyState>(&pool_);
 }
 
 PatternRule::~PatternRule() {
-  for (auto& [key, ks] : keys_) DropAll(*ks);
+  // The engine frees nothing it does not own; states still held (a run that never
+  // finished) are freed here.
+  for (KeyState* ks : states_) {
+    DropAll(*ks);
+    delete ks;
+  }
   if (scratch_) DropAll(*scratch_);
+}
+
+std::unique_ptr<PatternRule::KeyState> PatternRule::NewKeyState() {
+  if (free_states_.empty()) return std::make_unique<KeyState>(&pool_);
+  std::unique_ptr<KeyState> ks = std::move(free_states_.back());
+  free_states_.pop_back();
+  return ks;
 }
 
 namespace {
@@ -114,9 +126,9 @@ ConditionIndex PatternRule::StartIndex() const {
 
 RuleStateStats PatternRule::StateStats() const {
   RuleStateStats st;
-  st.keys = keys_.size();
+  st.keys = states_.size();
   st.partial_matches = partial_match_count();
-  for (const auto& [key, ks] : keys_) st.buffered_nodes += ks->buffer.node_count();
+  for (const KeyState* ks : states_) st.buffered_nodes += ks->buffer.node_count();
   st.bytes = state_bytes();
   st.leaked_nodes = leaked_nodes_;
   return st;
@@ -129,25 +141,22 @@ void PatternRule::Forget(KeyState& ks) {
 
 size_t PatternRule::partial_match_count() const {
   size_t n = 0;
-  for (const auto& [key, ks] : keys_) n += ks->partial.size() - 1;
+  for (const KeyState* ks : states_) n += ks->partial.size() - 1;
   return n;
 }
 
 size_t PatternRule::state_bytes() const {
   size_t n = 0;
-  for (const auto& [key, ks] : keys_) {
-    n += key.capacity() + sizeof(KeyState) + ks->buffer.bytes() +
+  for (const KeyState* ks : states_) {
+    n += sizeof(KeyState) + ks->buffer.bytes() +
          (ks->partial.size() + ks->completed.size()) * sizeof(Run);
   }
   return n;
 }
 
-void PatternRule::OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) {
-  auto it = keys_.find(key);
-  KeyState* ks;
-  if (it != keys_.end()) {
-    ks = it->second.get();
-  } else {
+void PatternRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) {
+  KeyState* ks = static_cast<KeyState*>(key.state);
+  if (ks == nullptr) {
     ks = scratch_.get();
     if (ks->partial.empty()) {
       Run start;
@@ -156,34 +165,56 @@ void PatternRule::OnEvent(const EventPtr& event, const std::string& key, Runtime
       ks->partial.Add(std::move(start));
     }
   }
-  ProcessEvent(*ks, event, key, ctx);
-  if (it == keys_.end()) {
-    if (!scratch_->empty()) {
-      keys_.emplace(key, std::move(scratch_));
-      scratch_ = std::make_unique<KeyState>();
-      ctx.SetKeyLive(index(), key, true);
-    } else {
-      Forget(*scratch_);  // back to a bare start state for the next key
+  ProcessEvent(*ks, event, key.key, ctx);
+  Settle(ks, key, ctx);
+}
+
+void PatternRule::OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) {
+  auto* ks = static_cast<KeyState*>(key.state);
+  if (deadline >= ks->timer_at) ks->timer_at = kMaxTimestamp;  // the armed timer fired
+  AdvanceTime(*ks, deadline, key.key, ctx);
+  Settle(ks, key, ctx);
+}
+
+void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
+  if (ks == scratch_.get()) {
+    if (ks->empty()) {
+      Forget(*ks);  // back to a bare start state for the next key
+      return;
     }
+    ks = scratch_.release();
+    scratch_ = NewKeyState();
+    ks->index = states_.size();
+    states_.push_back(ks);
+    key.state = ks;
   } else if (ks->empty()) {
-    Forget(*ks);
-    keys_.erase(it);  // a key without partial matches holds no state
-    ctx.SetKeyLive(index(), key, false);
+    Forget(*ks);  // a key without partial matches holds no state
+    states_[ks->index] = states_.back();
+    states_[ks->index]->index = ks->index;
+    states_.pop_back();
+    ks->timer_at = kMaxTimestamp;
+    if (free_states_.size() < kMaxFreeStates) {
+      free_states_.emplace_back(ks);
+    } else {
+      delete ks;
+    }
+    key.state = nullptr;
+    return;
   }
+  ArmTimer(*ks, key, ctx);
 }
 
-void PatternRule::OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) {
-  auto it = keys_.find(key);
-  if (it == keys_.end()) return;
-  AdvanceTime(*it->second, deadline, key, ctx);
-  if (it->second->empty()) {
-    Forget(*it->second);
-    keys_.erase(it);
-    ctx.SetKeyLive(index(), key, false);
-  }
+void PatternRule::ArmTimer(KeyState& ks, const KeyHandle& key, RuntimeContext& ctx) {
+  if (program_->within <= 0 || ks.partial.empty()) return;
+  const Run& earliest = ks.partial.Peek();
+  if (!earliest.has_start) return;
+  Timestamp deadline = SaturatingAdd(earliest.start_time, program_->within);
+  if (deadline >= ks.timer_at) return;
+  ks.timer_at = deadline;
+  ctx.ScheduleTimer(index(), deadline, key);
 }
 
-void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, const std::string& key,
+void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, std::string_view key,
                                RuntimeContext& ctx) {
   // FlinkCEP's operator advances time to the event's timestamp before processing it.
   AdvanceTime(ks, event->time, key, ctx);
@@ -206,10 +237,10 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, const std::s
   std::fill(leaf_cache_.begin(), leaf_cache_.end(), 0);
   ks.buffer.BeginEvent();
 
-  RunQueue next_partial;
-  next_partial.reserve(ks.partial.size() + 2);
-  RunQueue potential;
-  bool new_start = false;
+  RunQueue& next_partial = next_partial_;
+  RunQueue& potential = potential_;
+  next_partial.clear();
+  potential.clear();
   for (Run& run : ks.partial) {
     produced_.clear();
     ComputeNextStates(ks, run, event, &produced_);
@@ -235,16 +266,12 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, const std::s
       }
       // The start state always survives (FlinkCEP would lose it in this corner case, and
       // the key could never match again).
-      if (!run.has_start && n.has_start) new_start = true;
       next_partial.Add(std::move(n));
     }
   }
   ks.partial.swap(next_partial);  // consumed runs released their references as they went
+  next_partial.clear();
   current_event_ = nullptr;
-
-  if (new_start && program_->within > 0) {
-    ctx.ScheduleTimer(index(), SaturatingAdd(event->time, program_->within), key);
-  }
 
   if (spec().skip != SkipStrategy::kNoSkip) {
     ReleaseMatches(ks, potential, ks.partial, key, ctx, false);
@@ -258,14 +285,16 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, const std::s
   EnforceCap(ks, ctx);
 }
 
-void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, const std::string& key,
+void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key,
                               RuntimeContext& ctx) {
   const Duration within = program_->within;
   if (within <= 0 || ks.partial.empty()) return;
   const Run& earliest = ks.partial.Peek();
   if (!earliest.has_start || time - earliest.start_time < within) return;  // nothing timed out
-  RunQueue next_partial;
-  RunQueue potential;
+  RunQueue& next_partial = timed_partial_;
+  RunQueue& potential = timed_potential_;
+  next_partial.clear();
+  potential.clear();
   for (Run& r : ks.partial) {
     if (r.has_start && time - r.start_time >= within) {
       if (program_->states[r.state].type == NfaStateType::kPending) {
@@ -279,6 +308,7 @@ void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, const std::string& k
   }
   ReleaseMatches(ks, potential, next_partial, key, ctx, false);
   ks.partial.swap(next_partial);
+  next_partial.clear();
 }
 
 bool PatternRule::EvalCond(const EdgeCondPtr& c, const Run& run, KeyState& ks) {
@@ -421,7 +451,7 @@ void PatternRule::Prune(RunQueue& runs, KeyState& ks) {
 }
 
 void PatternRule::ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& partial,
-                                 const std::string& key, RuntimeContext& ctx, bool flush) {
+                                 std::string_view key, RuntimeContext& ctx, bool flush) {
   for (Run& m : potential) ks.completed.Add(std::move(m));
   potential.clear();
   while (!ks.completed.empty()) {
@@ -436,9 +466,9 @@ void PatternRule::ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& pa
   }
 }
 
-void PatternRule::Emit(const Run& m, const std::string& key, RuntimeContext& ctx) {
+void PatternRule::Emit(const Run& m, std::string_view key, RuntimeContext& ctx) {
   match_.rule = index();
-  match_.key = key;
+  match_.key.assign(key);
   match_.value.reset();
   match_.events.clear();
   for (const auto& e : path_) {
@@ -447,7 +477,11 @@ void PatternRule::Emit(const Run& m, const std::string& key, RuntimeContext& ctx
   match_.time = program_->states[m.state].type == NfaStateType::kPending
                     ? SaturatingAdd(m.start_time, program_->within)
                     : m.prev_time;
-  ctx.Emit(match_);
+  if (finishing_) {
+    held_.push_back(match_);
+  } else {
+    ctx.Emit(match_);
+  }
   match_.events.clear();
 }
 
@@ -468,36 +502,28 @@ void PatternRule::DropAll(KeyState& ks) {
   ks.completed.clear();
 }
 
-void PatternRule::OnFinish(RuntimeContext& ctx) {
+void PatternRule::FinishKey(KeyHandle& key, RuntimeContext& ctx) {
   // The input ended: incomplete partial matches are dropped without an alert; matches the
-  // skip strategy was holding back are released, across keys in the order they started.
-  class Collector final : public RuntimeContext {
-   public:
-    explicit Collector(RuntimeContext& inner) : inner_(inner) {}
-    void Emit(Match& m) override { held.push_back(m); }
-    void ScheduleTimer(uint32_t, Timestamp, const std::string&) override {}
-    RuleStats& stats(uint32_t rule) override { return inner_.stats(rule); }
-    std::vector<Match> held;
+  // skip strategy was holding back are released, and emitted in OnFinish across keys in
+  // the order they started.
+  auto* ks = static_cast<KeyState*>(key.state);
+  finishing_ = true;
+  for (Run& r : ks->partial) ks->buffer.Release(r.prev);
+  ks->partial.clear();
+  RunQueue none;
+  ReleaseMatches(*ks, none, ks->partial, key.key, ctx, true);
+  finishing_ = false;
+  Settle(ks, key, ctx);
+}
 
-   private:
-    RuntimeContext& inner_;
-  } collector(ctx);
-  for (auto& [key, ks] : keys_) {
-    RunQueue none;
-    for (Run& r : ks->partial) ks->buffer.Release(r.prev);
-    ks->partial.clear();
-    ReleaseMatches(*ks, none, ks->partial, key, collector, true);
-    Forget(*ks);
-    ctx.SetKeyLive(index(), key, false);
-  }
-  keys_.clear();
-  std::stable_sort(collector.held.begin(), collector.held.end(),
-                   [](const Match& a, const Match& b) {
-                     const Event& x = *a.events.front().event;
-                     const Event& y = *b.events.front().event;
-                     return x.time != y.time ? x.time < y.time : x.seq < y.seq;
-                   });
-  for (Match& m : collector.held) ctx.Emit(m);
+void PatternRule::OnFinish(RuntimeContext& ctx) {
+  std::stable_sort(held_.begin(), held_.end(), [](const Match& a, const Match& b) {
+    const Event& x = *a.events.front().event;
+    const Event& y = *b.events.front().event;
+    return x.time != y.time ? x.time < y.time : x.seq < y.seq;
+  });
+  for (Match& m : held_) ctx.Emit(m);
+  held_.clear();
 }
 
 }  // namespace vigil::cep

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "nfa/java_heap.h"
@@ -20,14 +19,16 @@ class PatternRule final : public RuleRuntime {
   PatternRule(uint32_t index, const RuleSpec* spec);
   ~PatternRule() override;
 
-  void OnEvent(const EventPtr& event, const std::string& key, RuntimeContext& ctx) override;
-  void OnTimer(const std::string& key, Timestamp deadline, RuntimeContext& ctx) override;
+  void OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) override;
+  void OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) override;
+  void FinishKey(KeyHandle& key, RuntimeContext& ctx) override;
   void OnFinish(RuntimeContext& ctx) override;
   ConditionIndex StartIndex() const override;
+  bool SeesAllEventsOfLiveKeys() const override { return true; }
   RuleStateStats StateStats() const override;
 
   const NfaProgram& program() const { return *program_; }
-  size_t key_count() const { return keys_.size(); }
+  size_t key_count() const { return states_.size(); }
   // Partial matches across keys (not counting each key's start state).
   size_t partial_match_count() const;
   size_t state_bytes() const;
@@ -60,23 +61,31 @@ class PatternRule final : public RuleRuntime {
     SharedBuffer buffer;
     RunQueue partial;    // includes the start state
     RunQueue completed;  // matches held back until earlier partial matches resolve
-    KeyState();
+    // The earliest `within` deadline a timer is armed for; kMaxTimestamp: none.
+    Timestamp timer_at = kMaxTimestamp;
+    size_t index = 0;  // in states_
+    explicit KeyState(NodePool* pool);
     bool empty() const { return partial.size() <= 1 && completed.empty(); }
   };
 
   class RunContext;  // what an iterative condition sees of a run
 
-  void ProcessEvent(KeyState& ks, const EventPtr& event, const std::string& key,
+  void ProcessEvent(KeyState& ks, const EventPtr& event, std::string_view key,
                     RuntimeContext& ctx);
-  void AdvanceTime(KeyState& ks, Timestamp time, const std::string& key, RuntimeContext& ctx);
+  void AdvanceTime(KeyState& ks, Timestamp time, std::string_view key, RuntimeContext& ctx);
+  // Arms a timer for the earliest `within` deadline of the key's partial matches.
+  void ArmTimer(KeyState& ks, const KeyHandle& key, RuntimeContext& ctx);
+  // Keeps `ks` as the key's state if it holds anything, else frees it.
+  void Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx);
+  std::unique_ptr<KeyState> NewKeyState();
   void ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event,
                          std::vector<Run>* out);
   bool EvalCond(const EdgeCondPtr& c, const Run& run, KeyState& ks);
   // FlinkCEP processMatchesAccordingToSkipStrategy. With `flush`, releases every held match.
   void ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& partial,
-                      const std::string& key, RuntimeContext& ctx, bool flush);
-  // Emits `match`, whose events are in path_.
-  void Emit(const Run& match, const std::string& key, RuntimeContext& ctx);
+                      std::string_view key, RuntimeContext& ctx, bool flush);
+  // Emits `match`, whose events are in path_ (at the end of input: holds it in held_).
+  void Emit(const Run& match, std::string_view key, RuntimeContext& ctx);
   void Prune(RunQueue& runs, KeyState& ks);
   void EnforceCap(KeyState& ks, RuntimeContext& ctx);
   void DropAll(KeyState& ks);
@@ -85,8 +94,14 @@ class PatternRule final : public RuleRuntime {
   size_t leaked_nodes_ = 0;
 
   std::shared_ptr<const NfaProgram> program_;
-  std::unordered_map<std::string, std::unique_ptr<KeyState>> keys_;
+  NodePool pool_;  // before the states, which return their nodes to it
+  // Every key's state (owned; the engine's KeyTable holds the same pointers).
+  std::vector<KeyState*> states_;
   std::unique_ptr<KeyState> scratch_;  // for keys without state, so most events allocate nothing
+  std::vector<std::unique_ptr<KeyState>> free_states_;  // emptied states, for reuse
+  static constexpr size_t kMaxFreeStates = 256;
+  bool finishing_ = false;
+  std::vector<Match> held_;  // at the end of input: matches released by FinishKey
   int32_t skip_step_ = -1;
 
   // Per event: results of non-iterative leaf conditions (0 unknown, 1 false, 2 true).
@@ -102,6 +117,8 @@ class PatternRule final : public RuleRuntime {
   std::vector<uint32_t> dfs_;
   std::vector<SharedBuffer::Entry> path_;
   std::vector<Run> produced_;
+  // Per-event queues, kept for their capacity (swapped with a key's queues).
+  RunQueue next_partial_, potential_, timed_partial_, timed_potential_;
   Match match_;
 };
 

@@ -7,6 +7,29 @@ constexpr size_t kNodeBytes = sizeof(BufferNode);
 constexpr size_t kEdgeBytes = sizeof(BufferEdge);
 }  // namespace
 
+NodePool::~NodePool() {
+  for (BufferNode* n : free_) delete n;
+}
+
+BufferNode* NodePool::Get() {
+  if (free_.empty()) return new BufferNode();
+  BufferNode* n = free_.back();
+  free_.pop_back();
+  return n;
+}
+
+void NodePool::Put(BufferNode* n) {
+  n->event.reset();
+  n->edge_count = 0;
+  n->first.target = nullptr;
+  n->more.clear();
+  if (free_.size() < kMaxFree) {
+    free_.push_back(n);
+  } else {
+    delete n;
+  }
+}
+
 SharedBuffer::~SharedBuffer() {
   // Every node is owned through references held by partial matches; the owner of this
   // buffer releases those before destroying it. Nothing to do here.
@@ -22,7 +45,7 @@ BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* 
     }
   }
   if (node == nullptr) {
-    node = new BufferNode();
+    node = pool_->Get();
     node->event = event;
     node->step = step;
     current_event_nodes_.emplace_back(step, node);
@@ -30,7 +53,13 @@ BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* 
     bytes_ += kNodeBytes;
   }
   Acquire(previous);  // held by the edge
-  node->edges.push_back(BufferEdge{previous, version});
+  if (node->edge_count == 0) {
+    node->first.target = previous;
+    node->first.version = version;
+  } else {
+    node->more.push_back(BufferEdge{previous, version});
+  }
+  ++node->edge_count;
   bytes_ += kEdgeBytes + version.HeapBytes();
   return node;
 }
@@ -42,7 +71,8 @@ void SharedBuffer::Release(BufferNode* node) {
     BufferNode* n = release_stack_.back();
     release_stack_.pop_back();
     if (--n->refs > 0) continue;
-    for (BufferEdge& e : n->edges) {
+    for (uint32_t i = 0; i < n->edge_count; ++i) {
+      const BufferEdge& e = n->edge(i);
       bytes_ -= kEdgeBytes + e.version.HeapBytes();
       if (e.target) release_stack_.push_back(e.target);
     }
@@ -56,7 +86,7 @@ void SharedBuffer::Release(BufferNode* node) {
     }
     --nodes_;
     bytes_ -= kNodeBytes;
-    delete n;
+    pool_->Put(n);
   }
 }
 
@@ -84,7 +114,8 @@ void SharedBuffer::Extract(const BufferNode* node, const Dewey& version,
       return;
     }
     path.push_back(f.node);
-    for (const BufferEdge& e : f.node->edges) {
+    for (uint32_t i = 0; i < f.node->edge_count; ++i) {
+      const BufferEdge& e = f.node->edge(i);
       if (f.version.IsCompatibleWith(e.version)) {
         stack.push_back(Frame{e.target, e.version, f.depth + 1});
       }

@@ -29,13 +29,37 @@ struct BufferNode {
   EventPtr event;
   uint32_t step = 0;  // the pattern step that took the event
   uint32_t refs = 0;
-  std::vector<BufferEdge> edges;
+  // Edges: most nodes have exactly one, so the first is inline.
+  uint32_t edge_count = 0;
+  BufferEdge first{nullptr, Dewey()};
+  std::vector<BufferEdge> more;
+
+  const BufferEdge& edge(uint32_t i) const { return i == 0 ? first : more[i - 1]; }
+};
+
+// Freed nodes of one rule, kept for reuse so that taking an event allocates nothing in the
+// steady state. Bounded: beyond kMaxFree nodes go back to the allocator.
+class NodePool {
+ public:
+  NodePool() = default;
+  ~NodePool();
+  NodePool(const NodePool&) = delete;
+  NodePool& operator=(const NodePool&) = delete;
+
+  BufferNode* Get();
+  // REQUIRES: node->refs == 0. Drops its event and edges.
+  void Put(BufferNode* node);
+
+ private:
+  static constexpr size_t kMaxFree = 4096;
+  std::vector<BufferNode*> free_;
 };
 
 // Thread safety: none; one key's state is used by one thread.
 class SharedBuffer {
  public:
-  SharedBuffer() = default;
+  // `pool` must outlive the buffer.
+  explicit SharedBuffer(NodePool* pool) : pool_(pool) {}
   ~SharedBuffer();
   SharedBuffer(const SharedBuffer&) = delete;
   SharedBuffer& operator=(const SharedBuffer&) = delete;
@@ -69,6 +93,7 @@ class SharedBuffer {
   size_t bytes() const { return bytes_; }
 
  private:
+  NodePool* const pool_;
   std::vector<std::pair<uint32_t, BufferNode*>> current_event_nodes_;
   std::vector<BufferNode*> release_stack_;
   size_t nodes_ = 0;
