@@ -9,6 +9,7 @@
 #include "rule_runtime.h"
 #include "single_event_rule.h"
 #include "threshold_rule.h"
+#include "timer_queue.h"
 #include "vigil/cep/key.h"
 
 namespace vigil::cep {
@@ -26,20 +27,6 @@ struct EventOrder {
   // priority_queue is a max-heap: "a after b" puts the earliest (time, seq) on top.
   bool operator()(const EventPtr& a, const EventPtr& b) const {
     return a->time != b->time ? a->time > b->time : a->seq > b->seq;
-  }
-};
-
-struct Timer {
-  Timestamp deadline;
-  uint64_t seq;  // scheduling order breaks ties, so firing order is deterministic
-  uint32_t rule;
-  uint32_t slot;        // the key, in the rule's key set's KeyTable
-  uint32_t generation;  // of the slot when scheduled: a reused slot is another key
-};
-
-struct TimerOrder {
-  bool operator()(const Timer& a, const Timer& b) const {
-    return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
   }
 };
 
@@ -141,7 +128,8 @@ class Engine::Impl final : public RuntimeContext {
       // Nothing buffered is earlier: the event goes to the rules at once, after the timers
       // due at or before its time (the common case of in-order input skips the heap).
       FireTimersUpTo(event->time);
-      Dispatch(event);
+      const EventPtr ev = std::move(event);
+      Dispatch(ev);
     } else {
       buffer_.push(std::move(event));
     }
@@ -159,7 +147,7 @@ class Engine::Impl final : public RuntimeContext {
         KeyEntry& entry = table.at(s);
         while (entry.in_use && !entry.live.empty()) {
           const LiveRule lr = entry.live[0];
-          KeyHandle h{entry.key, ks, s, entry.generation, lr.state};
+          KeyHandle h{entry.key(), ks, s, entry.generation, lr.state};
           rules_[lr.rule]->runtime->FinishKey(h, *this);
           h.state = nullptr;  // FinishKey frees the state
           AfterCall(lr.rule, h, entry.hash);
@@ -237,9 +225,9 @@ class Engine::Impl final : public RuntimeContext {
   void Drain() {
     for (;;) {
       bool have_event = !buffer_.empty() && buffer_.top()->time <= watermark_;
-      bool have_timer = !timers_.empty() && timers_.top().deadline <= watermark_;
+      bool have_timer = !timers_.empty() && timers_.Top().deadline <= watermark_;
       if (!have_event && !have_timer) break;
-      if (have_timer && (!have_event || timers_.top().deadline <= buffer_.top()->time)) {
+      if (have_timer && (!have_event || timers_.Top().deadline <= buffer_.top()->time)) {
         FireTimer();
       } else {
         EventPtr ev = buffer_.top();
@@ -251,12 +239,12 @@ class Engine::Impl final : public RuntimeContext {
   }
 
   void FireTimersUpTo(Timestamp t) {
-    while (!timers_.empty() && timers_.top().deadline <= t) FireTimer();
+    while (!timers_.empty() && timers_.Top().deadline <= t) FireTimer();
   }
 
   void FireTimer() {
-    Timer t = timers_.top();
-    timers_.pop();
+    const Timer t = timers_.Top();
+    timers_.Pop();
     RuleSlot& slot = *rules_[t.rule];
     KeyTable& table = tables_[slot.key_set];
     if (t.slot >= table.slot_limit()) return;
@@ -264,7 +252,7 @@ class Engine::Impl final : public RuntimeContext {
     if (!entry.in_use || entry.generation != t.generation) return;  // the key was freed
     uint32_t pos = FindLive(entry, t.rule);
     if (pos == entry.live.size()) return;  // the rule let go of the key
-    KeyHandle h{entry.key, static_cast<uint32_t>(slot.key_set), t.slot, entry.generation,
+    KeyHandle h{entry.key(), static_cast<uint32_t>(slot.key_set), t.slot, entry.generation,
                 entry.live[pos].state};
     deferred_timers_.clear();
     slot.runtime->OnTimer(h, t.deadline, *this);
@@ -285,18 +273,18 @@ class Engine::Impl final : public RuntimeContext {
     ++dispatch_generation_;
     if (index_dirty_) BuildIndex();
     candidates_.clear();
+    auto add = [this](const std::vector<uint32_t>& rules) {
+      for (uint32_t r : rules) candidates_.push_back(r);
+    };
     const StreamIndex& idx = stream_index_[ev->stream];
-    candidates_.insert(candidates_.end(), idx.always.begin(), idx.always.end());
+    add(idx.always);
     for (const FieldIndex& fi : idx.by_field) {
       const Value& v = ev->field(fi.field);
       if (v.kind != ValueKind::kString) continue;
-      auto it = fi.rules_by_value.find(v.s);
-      if (it != fi.rules_by_value.end()) {
-        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
-      }
+      if (const std::vector<uint32_t>* rules = fi.rules_by_value.Find(v.s)) add(*rules);
     }
     for (const auto& [bit, rules] : idx.by_bit) {
-      if (ev->predicate_bit(bit)) candidates_.insert(candidates_.end(), rules.begin(), rules.end());
+      if (ev->predicate_bit(bit)) add(rules);
     }
     for (size_t ks = 0; ks < key_sets_.size(); ++ks) {
       if (tables_[ks].size() == 0) continue;
@@ -307,8 +295,10 @@ class Engine::Impl final : public RuntimeContext {
       }
     }
     if (candidates_.empty()) return;
-    std::sort(candidates_.begin(), candidates_.end());
-    candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+    if (candidates_.size() > 1) {
+      std::sort(candidates_.begin(), candidates_.end());
+      candidates_.erase(std::unique(candidates_.begin(), candidates_.end()), candidates_.end());
+    }
     for (uint32_t r : candidates_) {
       RuleSlot& slot = *rules_[r];
       if (slot.spec.stream && *slot.spec.stream != ev->stream) continue;
@@ -347,7 +337,7 @@ class Engine::Impl final : public RuntimeContext {
         KeyEntry& entry = table.at(slot);
         uint32_t at = 0;
         while (at < entry.live.size() && entry.live[at].rule < rule) ++at;
-        entry.live.Insert(at, LiveRule{rule, h.state, rules_[rule]->sees_all});
+        entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, h.state});
       } else if (h.state == nullptr) {
         KeyEntry& entry = table.at(slot);
         entry.live.Erase(pos);
@@ -363,7 +353,7 @@ class Engine::Impl final : public RuntimeContext {
       if (slot != KeyTable::kNone && h.state != nullptr) {
         uint32_t generation = table.at(slot).generation;
         for (const DeferredTimer& d : deferred_timers_) {
-          timers_.push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation});
+          timers_.Push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation});
         }
       }
       deferred_timers_.clear();
@@ -416,7 +406,7 @@ class Engine::Impl final : public RuntimeContext {
               idx.by_field.push_back(FieldIndex{ci.field, {}});
               it = idx.by_field.end() - 1;
             }
-            for (const std::string& v : ci.values) it->rules_by_value[v].push_back(r);
+            for (const std::string& v : ci.values) it->rules_by_value.Add(v, r);
             break;
           }
         }
@@ -447,13 +437,57 @@ class Engine::Impl final : public RuntimeContext {
     uint32_t rule;
     Timestamp deadline;
   };
-  struct StringHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  // The rules whose start filter admits each string value of one field: open addressing
+  // over a power-of-two table, at most half full, probed with KeyTable::Hash.
+  class ValueIndex {
+   public:
+    void Add(std::string_view value, uint32_t rule) {
+      if ((count_ + 1) * 2 > slots_.size()) Grow();
+      Slot& s = Locate(value, KeyTable::Hash(value));
+      if (!s.used) {
+        s.used = true;
+        s.hash = KeyTable::Hash(value);
+        s.value.assign(value);
+        ++count_;
+      }
+      if (s.rules.empty() || s.rules.back() != rule) s.rules.push_back(rule);
+    }
+    const std::vector<uint32_t>* Find(std::string_view value) const {
+      if (count_ == 0) return nullptr;
+      const uint64_t h = KeyTable::Hash(value);
+      for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+        const Slot& s = slots_[i];
+        if (!s.used) return nullptr;
+        if (s.hash == h && s.value == value) return &s.rules;
+      }
+    }
+
+   private:
+    struct Slot {
+      bool used = false;
+      uint64_t hash = 0;
+      std::string value;
+      std::vector<uint32_t> rules;  // ascending
+    };
+    Slot& Locate(std::string_view value, uint64_t h) {
+      for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+        Slot& s = slots_[i];
+        if (!s.used || (s.hash == h && s.value == value)) return s;
+      }
+    }
+    void Grow() {
+      std::vector<Slot> old(slots_.empty() ? 16 : slots_.size() * 2);
+      old.swap(slots_);
+      for (Slot& s : old) {
+        if (s.used) Locate(s.value, s.hash) = std::move(s);
+      }
+    }
+    std::vector<Slot> slots_;
+    size_t count_ = 0;
   };
   struct FieldIndex {
     FieldId field;
-    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> rules_by_value;
+    ValueIndex rules_by_value;
   };
   struct StreamIndex {
     std::vector<uint32_t> always;  // rules without a usable start filter
@@ -475,7 +509,7 @@ class Engine::Impl final : public RuntimeContext {
   std::vector<uint32_t> candidates_;
   std::vector<DeferredTimer> deferred_timers_;
   std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> buffer_;
-  std::priority_queue<Timer, std::vector<Timer>, TimerOrder> timers_;
+  TimerQueue timers_;
   uint64_t timer_seq_ = 0;
   uint64_t next_seq_ = 0;
   uint64_t prune_counter_ = 0;

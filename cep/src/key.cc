@@ -11,14 +11,6 @@ namespace {
 // varint length and the bytes (string, JSON). Integral doubles are stored as ints so that
 // 1 and 1.0 are one key.
 
-void PutVarint(uint64_t v, std::string* out) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
 uint64_t GetVarint(std::string_view s, size_t* pos) {
   uint64_t v = 0;
   int shift = 0;
@@ -29,12 +21,6 @@ uint64_t GetVarint(std::string_view s, size_t* pos) {
     shift += 7;
   }
   return v;
-}
-
-void PutFixed64(uint64_t v, std::string* out) {
-  char buf[8];
-  std::memcpy(buf, &v, 8);
-  out->append(buf, 8);
 }
 
 uint64_t GetFixed64(std::string_view s, size_t* pos) {
@@ -72,38 +58,53 @@ Value ReadValue(std::string_view s, size_t* pos) {
 
 bool EncodeKey(const Event& event, const std::vector<FieldId>& fields, std::string* out) {
   out->clear();
+  // Per field one append of the kind byte and fixed part (or varint length), then the
+  // string bytes: a key costs no per-byte push_back.
+  char head[16];
   for (FieldId id : fields) {
     const Value& v = event.field(id);
+    size_t n = 0;
     switch (v.kind) {
       case ValueKind::kNull: return false;
       case ValueKind::kBool:
-        out->push_back(static_cast<char>(ValueKind::kBool));
-        out->push_back(v.b ? 1 : 0);
+        head[n++] = static_cast<char>(ValueKind::kBool);
+        head[n++] = v.b ? 1 : 0;
         break;
-      case ValueKind::kInt:
-        out->push_back(static_cast<char>(ValueKind::kInt));
-        PutFixed64(static_cast<uint64_t>(v.i), out);
+      case ValueKind::kInt: {
+        head[n++] = static_cast<char>(ValueKind::kInt);
+        const auto bits = static_cast<uint64_t>(v.i);
+        std::memcpy(head + n, &bits, 8);
+        n += 8;
         break;
+      }
       case ValueKind::kDouble: {
         double d = v.d;
+        uint64_t bits;
         if (std::trunc(d) == d && std::fabs(d) < 9.2e18) {
-          out->push_back(static_cast<char>(ValueKind::kInt));
-          PutFixed64(static_cast<uint64_t>(static_cast<int64_t>(d)), out);
+          head[n++] = static_cast<char>(ValueKind::kInt);
+          bits = static_cast<uint64_t>(static_cast<int64_t>(d));
         } else {
-          uint64_t bits;
+          head[n++] = static_cast<char>(ValueKind::kDouble);
           std::memcpy(&bits, &d, 8);
-          out->push_back(static_cast<char>(ValueKind::kDouble));
-          PutFixed64(bits, out);
         }
+        std::memcpy(head + n, &bits, 8);
+        n += 8;
         break;
       }
       case ValueKind::kString:
-      case ValueKind::kJson:
-        out->push_back(static_cast<char>(v.kind));
-        PutVarint(v.s.size(), out);
-        out->append(v.s);
+      case ValueKind::kJson: {
+        head[n++] = static_cast<char>(v.kind);
+        uint64_t len = v.s.size();
+        while (len >= 0x80) {
+          head[n++] = static_cast<char>(len | 0x80);
+          len >>= 7;
+        }
+        head[n++] = static_cast<char>(len);
         break;
+      }
     }
+    out->append(head, n);
+    if (v.kind == ValueKind::kString || v.kind == ValueKind::kJson) out->append(v.s);
   }
   return true;
 }

@@ -1,7 +1,5 @@
 #include "key_table.h"
 
-#include <functional>
-
 namespace vigil::cep {
 
 namespace {
@@ -10,20 +8,14 @@ constexpr size_t kInitialBuckets = 16;
 
 KeyTable::KeyTable() { Rehash(kInitialBuckets); }
 
-uint64_t KeyTable::Hash(std::string_view key) {
-  // libstdc++'s string hash is a 64-bit Murmur variant; its low bits pick the bucket and
-  // its high bits are the tag, so both must be good, and they are.
-  return std::hash<std::string_view>{}(key);
-}
-
 uint32_t KeyTable::Find(std::string_view key, uint64_t hash) const {
-  const auto tag = static_cast<uint32_t>(hash >> 32);
-  for (size_t i = Home(hash);; i = (i + 1) & mask_) {
+  const uint32_t tag = Tag(hash);
+  for (size_t i = Home(tag);; i = (i + 1) & mask_) {
     const Bucket& b = buckets_[i];
     if (b.slot_plus1 == 0) return kNone;
     if (b.tag == tag) {
       const KeyEntry& e = entries_[b.slot_plus1 - 1];
-      if (e.hash == hash && e.key == key) return b.slot_plus1 - 1;
+      if (e.hash == hash && e.key() == key) return b.slot_plus1 - 1;
     }
   }
 }
@@ -39,25 +31,26 @@ uint32_t KeyTable::Insert(std::string_view key, uint64_t hash) {
     entries_.emplace_back();
   }
   KeyEntry& e = entries_[slot];
-  e.key.assign(key);
+  e.SetKey(key);
   e.hash = hash;
   e.in_use = true;
-  size_t i = Home(hash);
+  const uint32_t tag = Tag(hash);
+  size_t i = Home(tag);
   while (buckets_[i].slot_plus1 != 0) i = (i + 1) & mask_;
-  buckets_[i] = Bucket{slot + 1, static_cast<uint32_t>(hash >> 32)};
+  buckets_[i] = Bucket{slot + 1, tag};
   ++size_;
   return slot;
 }
 
 void KeyTable::Erase(uint32_t slot) {
   KeyEntry& e = entries_[slot];
-  size_t i = Home(e.hash);
+  size_t i = Home(Tag(e.hash));
   while (buckets_[i].slot_plus1 != slot + 1) i = (i + 1) & mask_;
   // Backward-shift deletion: pull later members of the probe run into the hole, so that
   // every key stays reachable from its home bucket without tombstones.
   for (size_t j = (i + 1) & mask_;; j = (j + 1) & mask_) {
     if (buckets_[j].slot_plus1 == 0) break;
-    size_t home = Home(entries_[buckets_[j].slot_plus1 - 1].hash);
+    size_t home = Home(buckets_[j].tag);
     // Move j into the hole at i unless j's home lies cyclically in (i, j].
     bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
     if (stays) continue;
@@ -68,7 +61,7 @@ void KeyTable::Erase(uint32_t slot) {
   e.in_use = false;
   e.live.clear();
   ++e.generation;
-  std::string().swap(e.key);  // a freed slot holds no key bytes
+  e.ClearKey();  // a freed slot holds no key bytes
   free_.push_back(slot);
   --size_;
 }
@@ -80,14 +73,14 @@ void KeyTable::Clear() {
 }
 
 void KeyTable::Rehash(size_t buckets) {
-  buckets_.assign(buckets, Bucket{});
+  std::vector<Bucket> old(buckets);
+  old.swap(buckets_);
   mask_ = buckets - 1;
-  for (uint32_t s = 0; s < entries_.size(); ++s) {
-    const KeyEntry& e = entries_[s];
-    if (!e.in_use) continue;
-    size_t i = Home(e.hash);
+  for (const Bucket& b : old) {
+    if (b.slot_plus1 == 0) continue;
+    size_t i = Home(b.tag);
     while (buckets_[i].slot_plus1 != 0) i = (i + 1) & mask_;
-    buckets_[i] = Bucket{s + 1, static_cast<uint32_t>(e.hash >> 32)};
+    buckets_[i] = b;
   }
 }
 
@@ -96,8 +89,7 @@ size_t KeyTable::bytes() const {
              free_.capacity() * sizeof(uint32_t);
   for (const KeyEntry& e : entries_) {
     if (!e.in_use) continue;
-    n += e.key.capacity() > 15 ? e.key.capacity() + 1 : 0;
-    n += e.live.HeapBytes();
+    n += e.KeyHeapBytes() + e.live.HeapBytes();
   }
   return n;
 }

@@ -12,86 +12,148 @@
 
 namespace vigil::cep {
 
-// A vector of trivially copyable T with room for N elements inline: the rules live for
-// one key are almost always one or two, and a key must not cost an allocation for them.
-template <typename T, uint32_t N>
-class SmallVec {
- public:
-  SmallVec() = default;
-  SmallVec(const SmallVec&) = delete;
-  SmallVec& operator=(const SmallVec&) = delete;
-  SmallVec(SmallVec&& o) noexcept { *this = std::move(o); }
-  SmallVec& operator=(SmallVec&& o) noexcept {
-    if (this == &o) return *this;
-    size_ = o.size_;
-    cap_ = o.cap_;
-    heap_ = std::move(o.heap_);
-    std::memcpy(inline_, o.inline_, sizeof(inline_));
-    o.size_ = 0;
-    o.cap_ = N;
-    return *this;
-  }
-
-  uint32_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  T* begin() { return data(); }
-  T* end() { return data() + size_; }
-  const T* begin() const { return data(); }
-  const T* end() const { return data() + size_; }
-  T& operator[](uint32_t i) { return data()[i]; }
-  const T& operator[](uint32_t i) const { return data()[i]; }
-
-  void Insert(uint32_t at, const T& v) {
-    if (size_ == cap_) Grow();
-    T* d = data();
-    std::memmove(d + at + 1, d + at, (size_ - at) * sizeof(T));
-    d[at] = v;
-    ++size_;
-  }
-  void Erase(uint32_t at) {
-    T* d = data();
-    std::memmove(d + at, d + at + 1, (size_ - at - 1) * sizeof(T));
-    --size_;
-  }
-  void clear() { size_ = 0; }
-  size_t HeapBytes() const { return cap_ > N ? cap_ * sizeof(T) : 0; }
-
- private:
-  T* data() { return cap_ > N ? heap_.get() : inline_; }
-  const T* data() const { return cap_ > N ? heap_.get() : inline_; }
-  void Grow() {
-    uint32_t cap = cap_ * 2;
-    std::unique_ptr<T[]> p(new T[cap]);
-    std::memcpy(p.get(), data(), size_ * sizeof(T));
-    heap_ = std::move(p);
-    cap_ = cap;
-  }
-
-  uint32_t size_ = 0;
-  uint32_t cap_ = N;
-  T inline_[N];
-  std::unique_ptr<T[]> heap_;
-};
-
 // A rule's state for one key. The runtime owns the object behind `state`.
 struct LiveRule {
   uint32_t rule;
-  void* state;
   // The rule sees every event of the key while it holds state (patterns: strict
   // contiguity, stop conditions and reset_on need them), not only those its start index
   // admits.
   bool sees_all;
+  void* state;
 };
 
-struct KeyEntry {
-  std::string key;  // encoded (key.h)
+// The rules holding state for one key, sorted by rule index: one inline (the common case:
+// a key is live for one rule), more on the heap.
+class LiveRules {
+ public:
+  LiveRules() = default;
+  LiveRules(const LiveRules&) = delete;
+  LiveRules& operator=(const LiveRules&) = delete;
+  LiveRules(LiveRules&& o) noexcept { *this = std::move(o); }
+  LiveRules& operator=(LiveRules&& o) noexcept {
+    if (this == &o) return *this;
+    Free();
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (cap_ > 1) heap_ = o.heap_;
+    else one_ = o.one_;
+    o.size_ = 0;
+    o.cap_ = 1;
+    return *this;
+  }
+  ~LiveRules() { Free(); }
+
+  uint32_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  LiveRule* begin() { return data(); }
+  LiveRule* end() { return data() + size_; }
+  const LiveRule* begin() const { return data(); }
+  const LiveRule* end() const { return data() + size_; }
+  LiveRule& operator[](uint32_t i) { return data()[i]; }
+  const LiveRule& operator[](uint32_t i) const { return data()[i]; }
+
+  void Insert(uint32_t at, const LiveRule& v) {
+    if (size_ == cap_) Grow();
+    LiveRule* d = data();
+    std::memmove(static_cast<void*>(d + at + 1), d + at, (size_ - at) * sizeof(LiveRule));
+    d[at] = v;
+    ++size_;
+  }
+  void Erase(uint32_t at) {
+    LiveRule* d = data();
+    std::memmove(static_cast<void*>(d + at), d + at + 1, (size_ - at - 1) * sizeof(LiveRule));
+    --size_;
+  }
+  void clear() { size_ = 0; }
+  size_t HeapBytes() const { return cap_ > 1 ? cap_ * sizeof(LiveRule) : 0; }
+
+ private:
+  LiveRule* data() { return cap_ > 1 ? heap_ : &one_; }
+  const LiveRule* data() const { return cap_ > 1 ? heap_ : &one_; }
+  void Grow() {
+    const uint32_t cap = cap_ * 2;
+    auto* p = new LiveRule[cap];
+    std::memcpy(static_cast<void*>(p), data(), size_ * sizeof(LiveRule));
+    Free();
+    heap_ = p;
+    cap_ = cap;
+  }
+  void Free() {
+    if (cap_ > 1) delete[] heap_;
+    cap_ = 1;
+  }
+
+  uint32_t size_ = 0;
+  uint32_t cap_ = 1;
+  union {
+    LiveRule one_;
+    LiveRule* heap_;
+  };
+};
+
+// One key with state: 64 bytes, one cache line, so that finding a key's rules costs one
+// miss. Keys of up to kInlineKey bytes (an IPv4 address, a host or user name) are stored
+// inline; a longer key's bytes are on the heap, their pointer in the inline bytes.
+struct alignas(64) KeyEntry {
+  static constexpr uint32_t kInlineKey = 23;
+
   uint64_t hash = 0;
   // Bumped whenever the slot is freed, so a timer scheduled for an earlier key that used
   // the slot is recognised as stale.
   uint32_t generation = 0;
+
+ private:
+  uint32_t key_size_ = 0;
+
+ public:
+  LiveRules live;
+
+ private:
+  char key_inline_[kInlineKey] = {};
+
+ public:
   bool in_use = false;
-  SmallVec<LiveRule, 2> live;  // sorted by rule index
+
+  KeyEntry() = default;
+  KeyEntry(const KeyEntry&) = delete;
+  KeyEntry& operator=(const KeyEntry&) = delete;
+  KeyEntry(KeyEntry&& o) noexcept
+      : hash(o.hash), generation(o.generation), key_size_(o.key_size_), live(std::move(o.live)),
+        in_use(o.in_use) {
+    std::memcpy(key_inline_, o.key_inline_, sizeof(key_inline_));  // or the heap pointer
+    o.key_size_ = 0;
+  }
+  KeyEntry& operator=(KeyEntry&&) = delete;
+  ~KeyEntry() { ClearKey(); }
+
+  std::string_view key() const {
+    return {key_size_ > kInlineKey ? HeapKey() : key_inline_, key_size_};
+  }
+  void SetKey(std::string_view k) {
+    ClearKey();
+    char* dst = key_inline_;
+    if (k.size() > kInlineKey) {
+      dst = new char[k.size()];
+      std::memcpy(key_inline_, &dst, sizeof(dst));
+    }
+    std::memcpy(dst, k.data(), k.size());
+    key_size_ = static_cast<uint32_t>(k.size());
+  }
+  // Frees the key's bytes (a freed slot holds none).
+  void ClearKey() {
+    if (key_size_ > kInlineKey) delete[] HeapKey();
+    key_size_ = 0;
+  }
+  size_t KeyHeapBytes() const { return key_size_ > kInlineKey ? key_size_ : 0; }
+
+ private:
+  char* HeapKey() const {
+    char* p;
+    std::memcpy(&p, key_inline_, sizeof(p));
+    return p;
+  }
 };
+static_assert(sizeof(KeyEntry) == 64);
 
 // Keys with state, by encoded key. Open addressing with linear probing over 8-byte
 // buckets (slot and 32 bits of the hash), backward-shift deletion (no tombstones); entries
@@ -107,7 +169,31 @@ class KeyTable {
   KeyTable(KeyTable&&) = default;
   KeyTable& operator=(KeyTable&&) = default;
 
-  static uint64_t Hash(std::string_view key);
+  // A fast hash of short byte strings (encoded keys, field values): both its low bits
+  // (bucket) and its high bits (tag) are well mixed. Not stable across versions; never
+  // persisted.
+  static uint64_t Hash(std::string_view key) {
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    size_t n = key.size();
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    while (n >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      h = Fold(h ^ w, 0xbf58476d1ce4e5b9ull);
+      p += 8;
+      n -= 8;
+    }
+    uint64_t tail = 0;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      tail = (static_cast<uint64_t>(hi) << 32) | lo;
+    } else if (n > 0) {
+      tail = (static_cast<uint64_t>(p[0]) << 16) | (static_cast<uint64_t>(p[n >> 1]) << 8) | p[n - 1];
+    }
+    return Fold(h ^ tail, 0x94d049bb133111ebull) * 0x9e3779b97f4a7c15ull;
+  }
 
   // The slot of `key`, or kNone.
   uint32_t Find(std::string_view key, uint64_t hash) const;
@@ -126,11 +212,19 @@ class KeyTable {
   size_t bytes() const;
 
  private:
+  // The high and low halves of the 128-bit product, xored (as in wyhash).
+  static uint64_t Fold(uint64_t a, uint64_t b) {
+    const unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+    return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+  }
+  // The bucket's home is its tag's low bits: probing, deleting and rehashing never read
+  // the entries.
   struct Bucket {
     uint32_t slot_plus1 = 0;  // 0: empty
     uint32_t tag = 0;         // high bits of the hash
   };
-  size_t Home(uint64_t hash) const { return static_cast<size_t>(hash) & mask_; }
+  static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
+  size_t Home(uint32_t tag) const { return tag & mask_; }
   void Rehash(size_t buckets);
 
   std::vector<Bucket> buckets_;

@@ -10,8 +10,9 @@
 
 namespace vigil::cep {
 
-// Cmp(a, b) returns <0, 0 or >0 like a Java Comparator.
-template <typename T, typename Cmp>
+// Cmp(a, b) returns <0, 0 or >0 like a Java Comparator. Storage is a vector-like
+// container of T (std::vector, or InlineVec for queues that are usually tiny).
+template <typename T, typename Cmp, typename Storage = std::vector<T>>
 class JavaHeap {
  public:
   explicit JavaHeap(Cmp cmp = Cmp()) : cmp_(cmp) {}
@@ -28,13 +29,22 @@ class JavaHeap {
   void clear() { a_.clear(); }
   void reserve(size_t n) { a_.reserve(n); }
   void swap(JavaHeap& o) { a_.swap(o.a_); }
+  // Becomes o (the same array, so the same order), leaving o empty.
+  void TakeFrom(JavaHeap& o) { a_.TakeFrom(o.a_); }
 
-  // PriorityQueue.offer
-  void Add(T x) {
+  // PriorityQueue.offer (siftUp). The new last slot is constructed from x or from the
+  // parent that moves down into it, never default-constructed.
+  void Add(T&& x) {
     size_t k = a_.size();
-    a_.emplace_back();
+    if (k == 0 || cmp_(x, a_[(k - 1) >> 1]) >= 0) {
+      a_.emplace_back(std::move(x));
+      return;
+    }
+    size_t parent = (k - 1) >> 1;
+    a_.emplace_back(std::move(a_[parent]));
+    k = parent;
     while (k > 0) {
-      size_t parent = (k - 1) >> 1;
+      parent = (k - 1) >> 1;
       if (cmp_(x, a_[parent]) >= 0) break;
       a_[k] = std::move(a_[parent]);
       k = parent;
@@ -101,7 +111,7 @@ class JavaHeap {
   }
 
   Cmp cmp_;
-  std::vector<T> a_;
+  Storage a_;
 };
 
 }  // namespace vigil::cep

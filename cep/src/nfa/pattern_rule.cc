@@ -16,8 +16,14 @@ uint32_t SelfIncrease(int ignores, int takes) {
 // first time an iterative condition asks (FlinkCEP ConditionContext.getEventsForPattern).
 class PatternRule::RunContext final : public StepEvents {
  public:
-  RunContext(const SharedBuffer& buffer, const Run& run, size_t steps)
-      : buffer_(buffer), run_(run), steps_(steps) {}
+  explicit RunContext(size_t steps) : steps_(steps) {}
+
+  // Shows `run` of the key whose buffer is `buffer` from now on.
+  void Reset(const SharedBuffer* buffer, const Run* run) {
+    buffer_ = buffer;
+    run_ = run;
+    done_ = false;
+  }
 
   size_t Count(uint32_t step) const override {
     Materialize();
@@ -32,24 +38,54 @@ class PatternRule::RunContext final : public StepEvents {
   void Materialize() const {
     if (done_) return;
     done_ = true;
-    by_step_.assign(steps_, {});
-    std::vector<SharedBuffer::Entry> path;
-    buffer_.Extract(run_.prev, run_.version, &path);
-    for (const auto& e : path) by_step_[e.step].push_back(e.event->get());
+    by_step_.resize(steps_);
+    for (auto& v : by_step_) v.clear();
+    buffer_->Extract(run_->prev, run_->version, &path_);
+    for (const auto& e : path_) by_step_[e.step].push_back(e.event->get());
   }
 
-  const SharedBuffer& buffer_;
-  const Run& run_;
+  const SharedBuffer* buffer_ = nullptr;
+  const Run* run_ = nullptr;
   size_t steps_;
   mutable bool done_ = false;
   mutable std::vector<std::vector<const Event*>> by_step_;
+  mutable std::vector<SharedBuffer::Entry> path_;
 };
 
 PatternRule::KeyState::KeyState(NodePool* pool) : buffer(pool) {}
 
 PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
     : RuleRuntime(index, spec), program_(CompilePattern(*spec)) {
-  leaf_cache_.resize(program_->leaves.size());
+  for (const NfaLeaf& l : program_->leaves) {
+    Leaf leaf;
+    leaf.condition = l.condition;
+    leaf.iterative = l.iterative;
+    ConditionIndex ci = l.condition->Index();
+    // A few candidate strings are cheaper to compare than the condition is to evaluate.
+    if (ci.kind == ConditionIndex::Kind::kFieldEquals && ci.values.size() <= 4) {
+      leaf.pre = ci.kind;
+      leaf.field = ci.field;
+      leaf.values = ci.values;
+    } else if (ci.kind == ConditionIndex::Kind::kPredicateBit) {
+      leaf.pre = ci.kind;
+      leaf.bit = ci.bit;
+    }
+    leaves_.push_back(std::move(leaf));
+  }
+  for (const NfaState& st : program_->states) {
+    State flat{static_cast<uint32_t>(edges_.size()), 0, st.type,
+               static_cast<uint32_t>(st.step), false};
+    for (const NfaEdge& e : st.edges) {
+      edges_.push_back(Edge{e.action, e.target, e.cond ? Flatten(e.cond) : kAlways});
+      flat.has_proceed |= e.action == EdgeAction::kProceed;
+    }
+    flat.end_edge = static_cast<uint32_t>(edges_.size());
+    has_stop_ |= st.type == NfaStateType::kStop;
+    states_.push_back(flat);
+  }
+  leaf_epoch_.assign(leaves_.size(), 0);
+  leaf_value_.assign(leaves_.size(), 0);
+  view_ = std::make_unique<RunContext>(spec->steps.size());
   if (spec->skip == SkipStrategy::kToFirst || spec->skip == SkipStrategy::kToLast) {
     for (size_t i = 0; i < spec->steps.size(); ++i) {
       if (spec->steps[i].name == spec->skip_step) skip_step_ = static_cast<int32_t>(i);
@@ -58,10 +94,18 @@ PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
   scratch_ = std::make_unique<KeyState>(&pool_);
 }
 
+uint32_t PatternRule::Flatten(const EdgeCondPtr& c) {
+  Cond flat{c->kind, c->leaf, kAlways, kAlways};
+  if (c->a) flat.a = Flatten(c->a);
+  if (c->b) flat.b = Flatten(c->b);
+  conds_.push_back(flat);
+  return static_cast<uint32_t>(conds_.size() - 1);
+}
+
 PatternRule::~PatternRule() {
   // The engine frees nothing it does not own; states still held (a run that never
   // finished) are freed here.
-  for (KeyState* ks : states_) {
+  for (KeyState* ks : key_states_) {
     DropAll(*ks);
     delete ks;
   }
@@ -126,9 +170,9 @@ ConditionIndex PatternRule::StartIndex() const {
 
 RuleStateStats PatternRule::StateStats() const {
   RuleStateStats st;
-  st.keys = states_.size();
+  st.keys = key_states_.size();
   st.partial_matches = partial_match_count();
-  for (const KeyState* ks : states_) st.buffered_nodes += ks->buffer.node_count();
+  for (const KeyState* ks : key_states_) st.buffered_nodes += ks->buffer.node_count();
   st.bytes = state_bytes();
   st.leaked_nodes = leaked_nodes_;
   return st;
@@ -141,15 +185,15 @@ void PatternRule::Forget(KeyState& ks) {
 
 size_t PatternRule::partial_match_count() const {
   size_t n = 0;
-  for (const KeyState* ks : states_) n += ks->partial.size() - 1;
+  for (const KeyState* ks : key_states_) n += ks->partial.size() - 1;
   return n;
 }
 
 size_t PatternRule::state_bytes() const {
   size_t n = 0;
-  for (const KeyState* ks : states_) {
-    n += sizeof(KeyState) + ks->buffer.bytes() +
-         (ks->partial.size() + ks->completed.size()) * sizeof(Run);
+  for (const KeyState* ks : key_states_) {
+    n += sizeof(KeyState) + ks->buffer.bytes() + ks->completed.size() * sizeof(Run);
+    if (ks->partial.size() > 2) n += ks->partial.size() * sizeof(Run);  // beyond the inline two
   }
   return n;
 }
@@ -184,16 +228,16 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     }
     ks = scratch_.release();
     scratch_ = NewKeyState();
-    ks->index = states_.size();
-    states_.push_back(ks);
+    ks->index = key_states_.size();
+    key_states_.push_back(ks);
     key.state = ks;
   } else if (ks->empty()) {
     Forget(*ks);  // a key without partial matches holds no state
-    states_[ks->index] = states_.back();
-    states_[ks->index]->index = ks->index;
-    states_.pop_back();
+    key_states_[ks->index] = key_states_.back();
+    key_states_[ks->index]->index = ks->index;
+    key_states_.pop_back();
     ks->timer_at = kMaxTimestamp;
-    if (free_states_.size() < kMaxFreeStates) {
+    if (free_states_.size() < std::max(kMinFreeStates, key_states_.size())) {
       free_states_.emplace_back(ks);
     } else {
       delete ks;
@@ -219,58 +263,79 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, std::string_
   // FlinkCEP's operator advances time to the event's timestamp before processing it.
   AdvanceTime(ks, event->time, key, ctx);
 
-  EvalContext plain{*event, nullptr};
-  if (spec().reset_on && spec().reset_on->Eval(plain)) {
-    // EQL `until`: the key's pending partial matches are discarded; the event is in none.
-    RunQueue survivors;
-    for (Run& r : ks.partial) {
-      if (r.has_start) ks.buffer.Release(r.prev);
-      else survivors.Add(std::move(r));
+  if (spec().reset_on) {
+    EvalContext plain{*event, nullptr};
+    if (spec().reset_on->Eval(plain)) {
+      // EQL `until`: the key's pending partial matches are discarded; the event is in none.
+      RunQueue survivors;
+      for (Run& r : ks.partial) {
+        if (r.has_start) ks.buffer.Release(r.prev);
+        else survivors.Add(std::move(r));
+      }
+      ks.partial.swap(survivors);
+      MatchQueue none;
+      ReleaseMatches(ks, none, ks.partial, key, ctx, false);
+      return;
     }
-    ks.partial.swap(survivors);
-    RunQueue none;
-    ReleaseMatches(ks, none, ks.partial, key, ctx, false);
-    return;
   }
 
-  current_event_ = &event;
-  std::fill(leaf_cache_.begin(), leaf_cache_.end(), 0);
+  current_event_ = event.get();
+  if (++epoch_ == 0) {  // forgets the previous event's leaf results
+    std::fill(leaf_epoch_.begin(), leaf_epoch_.end(), 0);
+    epoch_ = 1;
+  }
   ks.buffer.BeginEvent();
 
   RunQueue& next_partial = next_partial_;
-  RunQueue& potential = potential_;
+  MatchQueue& potential = potential_;
   next_partial.clear();
   potential.clear();
-  for (Run& run : ks.partial) {
-    produced_.clear();
-    ComputeNextStates(ks, run, event, &produced_);
-    // Finals are matches; a stop state kills the whole branch (a notFollowedBy / notNext
-    // condition held); everything else waits for the next event.
-    bool discard = false;
-    size_t kept = 0;
-    for (Run& n : produced_) {
-      switch (program_->states[n.state].type) {
-        case NfaStateType::kFinal: potential.Add(std::move(n)); break;
-        case NfaStateType::kStop:
-          discard = true;
-          ks.buffer.Release(n.prev);
-          break;
-        default: produced_[kept++] = std::move(n);
-      }
+  if (!has_stop_) {
+    // Without stop states no branch is discarded: each next state goes straight to its
+    // queue (finals are matches, everything else waits for the next event).
+    for (Run& run : ks.partial) {
+      ComputeNextStates(ks, run, event, [&](Run&& n) {
+        if (states_[n.state].type == NfaStateType::kFinal) {
+          potential.Add(std::move(n));
+        } else {
+          next_partial.Add(std::move(n));
+        }
+      });
     }
-    produced_.resize(kept);
-    for (Run& n : produced_) {
-      if (discard && n.has_start) {
-        ks.buffer.Release(n.prev);
-        continue;
+  } else {
+    for (Run& run : ks.partial) {
+      produced_.clear();
+      ComputeNextStates(ks, run, event, [&](Run&& n) { produced_.push_back(std::move(n)); });
+      // Finals are matches; a stop state kills the whole branch (a notFollowedBy / notNext
+      // condition held); everything else waits for the next event.
+      bool discard = false;
+      size_t kept = 0;
+      for (Run& n : produced_) {
+        switch (states_[n.state].type) {
+          case NfaStateType::kFinal: potential.Add(std::move(n)); break;
+          case NfaStateType::kStop:
+            discard = true;
+            ks.buffer.Release(n.prev);
+            break;
+          default:
+            if (&produced_[kept] != &n) produced_[kept] = std::move(n);
+            ++kept;
+        }
       }
-      // The start state always survives (FlinkCEP would lose it in this corner case, and
-      // the key could never match again).
-      next_partial.Add(std::move(n));
+      produced_.resize(kept);
+      for (Run& n : produced_) {
+        if (discard && n.has_start) {
+          ks.buffer.Release(n.prev);
+          continue;
+        }
+        // The start state always survives (FlinkCEP would lose it in this corner case, and
+        // the key could never match again).
+        next_partial.Add(std::move(n));
+      }
     }
   }
-  ks.partial.swap(next_partial);  // consumed runs released their references as they went
-  next_partial.clear();
+  ks.partial.TakeFrom(next_partial);  // consumed runs released their references as they went
+  ks.buffer.EndEvent();
   current_event_ = nullptr;
 
   if (spec().skip != SkipStrategy::kNoSkip) {
@@ -281,6 +346,7 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, std::string_
       Emit(m, key, ctx);
       ks.buffer.Release(m.prev);
     }
+    potential.clear();
   }
   EnforceCap(ks, ctx);
 }
@@ -292,12 +358,12 @@ void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key
   const Run& earliest = ks.partial.Peek();
   if (!earliest.has_start || time - earliest.start_time < within) return;  // nothing timed out
   RunQueue& next_partial = timed_partial_;
-  RunQueue& potential = timed_potential_;
+  MatchQueue& potential = timed_potential_;
   next_partial.clear();
   potential.clear();
   for (Run& r : ks.partial) {
     if (r.has_start && time - r.start_time >= within) {
-      if (program_->states[r.state].type == NfaStateType::kPending) {
+      if (states_[r.state].type == NfaStateType::kPending) {
         potential.Add(std::move(r));  // an absence that lasted until its deadline: a match
       } else {
         ks.buffer.Release(r.prev);  // could not finish in time
@@ -307,50 +373,69 @@ void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key
     }
   }
   ReleaseMatches(ks, potential, next_partial, key, ctx, false);
-  ks.partial.swap(next_partial);
-  next_partial.clear();
+  ks.partial.TakeFrom(next_partial);
 }
 
-bool PatternRule::EvalCond(const EdgeCondPtr& c, const Run& run, KeyState& ks) {
-  if (!c) return true;
-  switch (c->kind) {
-    case EdgeCond::Kind::kTrue: return true;
-    case EdgeCond::Kind::kNot: return !EvalCond(c->a, run, ks);
-    case EdgeCond::Kind::kAnd: return EvalCond(c->a, run, ks) && EvalCond(c->b, run, ks);
-    case EdgeCond::Kind::kLeaf: {
-      const NfaLeaf& leaf = program_->leaves[c->leaf];
-      if (!leaf.iterative) {
-        uint8_t& cached = leaf_cache_[c->leaf];
-        if (cached == 0) {
-          EvalContext ec{**current_event_, nullptr};
-          cached = leaf.condition->Eval(ec) ? 2 : 1;
+bool PatternRule::EvalLeaf(uint32_t i) {
+  const Leaf& leaf = leaves_[i];
+  if (!leaf.iterative && leaf_epoch_[i] == epoch_) return leaf_value_[i] != 0;
+  // Condition::Index is necessary for Eval: where it fails, so would the condition.
+  bool pass = true;
+  if (leaf.pre == ConditionIndex::Kind::kFieldEquals) {
+    const Value& v = current_event_->field(leaf.field);
+    pass = false;
+    if (v.kind == ValueKind::kString) {
+      for (const std::string& s : leaf.values) {
+        if (s == v.s) {
+          pass = true;
+          break;
         }
-        return cached == 2;
       }
-      EvalContext ec{**current_event_, current_view_};
-      return leaf.condition->Eval(ec);
     }
+  } else if (leaf.pre == ConditionIndex::Kind::kPredicateBit) {
+    pass = current_event_->predicate_bit(leaf.bit);
+  }
+  if (leaf.iterative) {
+    if (!pass) return false;
+    EvalContext ec{*current_event_, view_.get()};  // showing `run` (ComputeNextStates)
+    return leaf.condition->Eval(ec);
+  }
+  if (pass) {
+    EvalContext ec{*current_event_, nullptr};
+    pass = leaf.condition->Eval(ec);
+  }
+  leaf_epoch_[i] = epoch_;
+  leaf_value_[i] = pass ? 1 : 0;
+  return pass;
+}
+
+bool PatternRule::EvalCond(uint32_t c) {
+  if (c == kAlways) return true;
+  const Cond& n = conds_[c];
+  switch (n.kind) {
+    case EdgeCond::Kind::kTrue: return true;
+    case EdgeCond::Kind::kNot: return !EvalCond(n.a);
+    case EdgeCond::Kind::kAnd: return EvalCond(n.a) && EvalCond(n.b);
+    case EdgeCond::Kind::kLeaf: return EvalLeaf(n.leaf);
   }
   return false;
 }
 
+template <typename Sink>
 void PatternRule::ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event,
-                                    std::vector<Run>* out) {
-  RunContext view(ks.buffer, run, spec().steps.size());
-  current_view_ = &view;
+                                    Sink&& sink) {
   const bool is_start = !run.has_start;
+  if (program_->iterative) view_->Reset(&ks.buffer, &run);
 
   // FlinkCEP createDecisionGraph: follow PROCEED edges (epsilon moves) whose condition holds
   // and collect the TAKE and IGNORE edges that apply to this event.
   branches_.clear();
-  dfs_.clear();
-  dfs_.push_back(run.state);
   int takes = 0, ignores = 0;
-  while (!dfs_.empty()) {
-    uint32_t st = dfs_.back();
-    dfs_.pop_back();
-    for (const NfaEdge& e : program_->states[st].edges) {
-      if (!EvalCond(e.cond, run, ks)) continue;
+  auto visit = [&](uint32_t st) {
+    const State& s = states_[st];
+    for (uint32_t i = s.first_edge; i < s.end_edge; ++i) {
+      const Edge& e = edges_[i];
+      if (!EvalCond(e.cond)) continue;
       if (e.action == EdgeAction::kProceed) {
         dfs_.push_back(e.target);
         continue;
@@ -359,70 +444,111 @@ void PatternRule::ComputeNextStates(KeyState& ks, const Run& run, const EventPtr
       bool self_ignore = e.action == EdgeAction::kIgnore && e.target == run.state;
       if (!self_ignore) (e.action == EdgeAction::kTake ? takes : ignores)++;
     }
+  };
+  dfs_.clear();
+  visit(run.state);
+  while (!dfs_.empty()) {
+    uint32_t st = dfs_.back();
+    dfs_.pop_back();
+    visit(st);
   }
 
-  // Every branch gets its own Dewey version (FlinkCEP computeNextStates).
+  // Every branch gets its own Dewey version (FlinkCEP computeNextStates). Each IGNORE
+  // branch and each buffer edge of a TAKE holds a reference to run.prev; the consumed run's
+  // own reference is handed to them at the end, so the common single-branch step does not
+  // touch run.prev (another key's node, rarely in cache) at all.
+  uint32_t prev_refs = 0;
   int take_to_visit = std::max(0, takes - 1);
   int ignore_to_visit = ignores;
   const int take_to_skip = std::max(0, takes - 1);
   for (const Branch& b : branches_) {
     if (b.action == EdgeAction::kIgnore) {
       if (is_start) continue;
-      Dewey version;
+      Run n;
       if (b.target == run.state) {
-        version = run.version.Increase(SelfIncrease(ignores, takes));
+        n.version.AssignIncreased(run.version, SelfIncrease(ignores, takes), false);
       } else {
-        version = run.version.Increase(static_cast<uint32_t>(take_to_skip + ignore_to_visit)).AddStage();
+        n.version.AssignIncreased(
+            run.version, static_cast<uint32_t>(take_to_skip + ignore_to_visit), true);
         --ignore_to_visit;
       }
-      SharedBuffer::Acquire(run.prev);
-      out->push_back(Run{b.target, run.prev, std::move(version), true, run.start_time,
-                         run.start_seq, run.prev_time});
+      ++prev_refs;
+      n.prev = run.prev;
+      n.start_time = run.start_time;
+      n.start_seq = run.start_seq;
+      n.state = b.target;
+      n.has_start = true;
+      sink(std::move(n));
       continue;
     }
-    Dewey current = run.version.Increase(static_cast<uint32_t>(std::max(0, take_to_visit)));
-    Dewey next = current.AddStage();
+    // TAKE: the event goes into the buffer under the current version; the new run carries
+    // the version one stage deeper.
+    Dewey current;
+    current.AssignIncreased(run.version, static_cast<uint32_t>(std::max(0, take_to_visit)), false);
     --take_to_visit;
-    const auto step = static_cast<uint32_t>(program_->states[b.source].step);
+    const uint32_t step = states_[b.source].step;
     BufferNode* node = ks.buffer.Put(event, step, run.prev, current);
-    Timestamp start_time = is_start ? event->time : run.start_time;
-    uint64_t start_seq = is_start ? event->seq : run.start_seq;
-    SharedBuffer::Acquire(node);
-    out->push_back(Run{b.target, node, next, true, start_time, start_seq, event->time});
+    ++prev_refs;  // the new edge to run.prev
+    const Timestamp start_time = is_start ? event->time : run.start_time;
+    const uint64_t start_seq = is_start ? event->seq : run.start_seq;
     // If the new state reaches the end through PROCEED edges, the match is complete now
     // (FlinkCEP findFinalStateAfterProceed, evaluated in the consumed run's context).
     uint32_t final_state = UINT32_MAX;
-    dfs_.clear();
-    dfs_.push_back(b.target);
-    while (!dfs_.empty() && final_state == UINT32_MAX) {
-      uint32_t st = dfs_.back();
-      dfs_.pop_back();
-      for (const NfaEdge& e : program_->states[st].edges) {
-        if (e.action != EdgeAction::kProceed || !EvalCond(e.cond, run, ks)) continue;
-        if (program_->states[e.target].type == NfaStateType::kFinal) {
-          final_state = e.target;
-          break;
+    if (states_[b.target].has_proceed) {
+      dfs_.clear();
+      dfs_.push_back(b.target);
+      while (!dfs_.empty() && final_state == UINT32_MAX) {
+        uint32_t st = dfs_.back();
+        dfs_.pop_back();
+        const State& s = states_[st];
+        for (uint32_t i = s.first_edge; i < s.end_edge; ++i) {
+          const Edge& e = edges_[i];
+          if (e.action != EdgeAction::kProceed || !EvalCond(e.cond)) continue;
+          if (states_[e.target].type == NfaStateType::kFinal) {
+            final_state = e.target;
+            break;
+          }
+          dfs_.push_back(e.target);
         }
-        dfs_.push_back(e.target);
       }
     }
-    if (final_state != UINT32_MAX) {
-      SharedBuffer::Acquire(node);
-      out->push_back(Run{final_state, node, std::move(next), true, start_time, start_seq, event->time});
+    Run n;
+    n.version.AssignIncreased(current, 0, true);
+    SharedBuffer::Acquire(node);
+    n.prev = node;
+    n.start_time = start_time;
+    n.start_seq = start_seq;
+    n.state = b.target;
+    n.has_start = true;
+    if (final_state == UINT32_MAX) {
+      sink(std::move(n));
+      continue;
     }
+    Run done;
+    done.version = n.version;
+    sink(std::move(n));
+    SharedBuffer::Acquire(node);
+    done.prev = node;
+    done.start_time = start_time;
+    done.start_seq = start_seq;
+    done.state = final_state;
+    done.has_start = true;
+    sink(std::move(done));
   }
   if (is_start) {
     Run start;
     start.state = run.state;
-    start.version = run.version.Increase(SelfIncrease(ignores, takes));
-    out->push_back(std::move(start));
+    start.version.AssignIncreased(run.version, SelfIncrease(ignores, takes), false);
+    sink(std::move(start));
+  } else if (prev_refs == 0) {
+    ks.buffer.Release(run.prev);  // the run ends here
   } else {
-    ks.buffer.Release(run.prev);
+    run.prev->refs += prev_refs - 1;  // its own reference went to the first branch
   }
-  current_view_ = nullptr;
 }
 
-void PatternRule::Prune(RunQueue& runs, KeyState& ks) {
+template <typename Queue>
+void PatternRule::Prune(Queue& runs, KeyState& ks) {
   if (path_.empty()) return;
   const Event* pivot = nullptr;
   bool inclusive = true;
@@ -450,8 +576,9 @@ void PatternRule::Prune(RunQueue& runs, KeyState& ks) {
       [&](Run& r) { ks.buffer.Release(r.prev); });
 }
 
-void PatternRule::ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& partial,
+void PatternRule::ReleaseMatches(KeyState& ks, MatchQueue& potential, RunQueue& partial,
                                  std::string_view key, RuntimeContext& ctx, bool flush) {
+  if (potential.empty() && ks.completed.empty()) return;
   for (Run& m : potential) ks.completed.Add(std::move(m));
   potential.clear();
   while (!ks.completed.empty()) {
@@ -474,9 +601,9 @@ void PatternRule::Emit(const Run& m, std::string_view key, RuntimeContext& ctx) 
   for (const auto& e : path_) {
     match_.events.push_back(MatchedEvent{spec().steps[e.step].name, *e.event});
   }
-  match_.time = program_->states[m.state].type == NfaStateType::kPending
+  match_.time = states_[m.state].type == NfaStateType::kPending
                     ? SaturatingAdd(m.start_time, program_->within)
-                    : m.prev_time;
+                    : m.prev->event->time;
   if (finishing_) {
     held_.push_back(match_);
   } else {
@@ -510,7 +637,7 @@ void PatternRule::FinishKey(KeyHandle& key, RuntimeContext& ctx) {
   finishing_ = true;
   for (Run& r : ks->partial) ks->buffer.Release(r.prev);
   ks->partial.clear();
-  RunQueue none;
+  MatchQueue none;
   ReleaseMatches(*ks, none, ks->partial, key.key, ctx, true);
   finishing_ = false;
   Settle(ks, key, ctx);

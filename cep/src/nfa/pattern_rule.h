@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nfa/inline_vec.h"
 #include "nfa/java_heap.h"
 #include "nfa/program.h"
 #include "nfa/shared_buffer.h"
@@ -28,22 +29,22 @@ class PatternRule final : public RuleRuntime {
   RuleStateStats StateStats() const override;
 
   const NfaProgram& program() const { return *program_; }
-  size_t key_count() const { return states_.size(); }
+  size_t key_count() const { return key_states_.size(); }
   // Partial matches across keys (not counting each key's start state).
   size_t partial_match_count() const;
   size_t state_bytes() const;
 
  private:
   // One partial match (FlinkCEP ComputationState). The start state is a Run too, with no
-  // start event, ordered after every other run.
+  // start event, ordered after every other run. 64 bytes: the time of the last taken
+  // event is prev->event->time.
   struct Run {
-    uint32_t state = 0;
     BufferNode* prev = nullptr;  // last taken event; holds a reference
     Dewey version;
-    bool has_start = false;
     Timestamp start_time = 0;    // of the first taken event
     uint64_t start_seq = 0;      // with start_time: the first event's place in time order
-    Timestamp prev_time = 0;     // of the last taken event
+    uint32_t state = 0;
+    bool has_start = false;
   };
   // FlinkCEP's COMPUTATION_STATE_COMPARATOR: by the first event (time, then order).
   struct RunOrder {
@@ -55,18 +56,51 @@ class PatternRule final : public RuleRuntime {
       return 0;
     }
   };
-  using RunQueue = JavaHeap<Run, RunOrder>;
+  // A key's partial matches: the start state and usually one or two runs, kept inline.
+  using RunQueue = JavaHeap<Run, RunOrder, InlineVec<Run, 2>>;
+  // Completed matches held back by the skip strategy: usually none.
+  using MatchQueue = JavaHeap<Run, RunOrder>;
 
   struct KeyState {
-    SharedBuffer buffer;
     RunQueue partial;    // includes the start state
-    RunQueue completed;  // matches held back until earlier partial matches resolve
     // The earliest `within` deadline a timer is armed for; kMaxTimestamp: none.
     Timestamp timer_at = kMaxTimestamp;
-    size_t index = 0;  // in states_
+    SharedBuffer buffer;
+    MatchQueue completed;  // matches held back until earlier partial matches resolve
+    size_t index = 0;  // in key_states_
     explicit KeyState(NodePool* pool);
     bool empty() const { return partial.size() <= 1 && completed.empty(); }
   };
+
+  // The NFA in flat arrays, as this runtime walks it per event and partial match.
+  static constexpr uint32_t kAlways = UINT32_MAX;  // an edge without condition
+  struct Cond {  // EdgeCond, with children by index into conds_
+    EdgeCond::Kind kind;
+    uint32_t leaf;
+    uint32_t a, b;
+  };
+  struct Edge {
+    EdgeAction action;
+    uint32_t target;
+    uint32_t cond;  // into conds_, or kAlways
+  };
+  struct State {
+    uint32_t first_edge, end_edge;  // into edges_
+    NfaStateType type;
+    uint32_t step;      // of a TAKE from here
+    bool has_proceed;   // any PROCEED edge: the decision graph goes beyond this state
+  };
+  struct Leaf {
+    const Condition* condition = nullptr;
+    bool iterative = false;
+    // Necessary condition (Condition::Index) tested before Eval: a field equal to one of
+    // a few strings, or a predicate bit.
+    ConditionIndex::Kind pre = ConditionIndex::Kind::kNone;
+    FieldId field = 0;
+    std::vector<std::string> values;
+    uint32_t bit = 0;
+  };
+  uint32_t Flatten(const EdgeCondPtr& c);
 
   class RunContext;  // what an iterative condition sees of a run
 
@@ -78,15 +112,19 @@ class PatternRule final : public RuleRuntime {
   // Keeps `ks` as the key's state if it holds anything, else frees it.
   void Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx);
   std::unique_ptr<KeyState> NewKeyState();
-  void ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event,
-                         std::vector<Run>* out);
-  bool EvalCond(const EdgeCondPtr& c, const Run& run, KeyState& ks);
+  // FlinkCEP computeNextStates: hands every run `run` becomes on `event` to sink(Run&&),
+  // in FlinkCEP's order, and releases `run`'s reference.
+  template <typename Sink>
+  void ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event, Sink&& sink);
+  bool EvalCond(uint32_t cond);
+  bool EvalLeaf(uint32_t leaf);
   // FlinkCEP processMatchesAccordingToSkipStrategy. With `flush`, releases every held match.
-  void ReleaseMatches(KeyState& ks, RunQueue& potential, RunQueue& partial,
+  void ReleaseMatches(KeyState& ks, MatchQueue& potential, RunQueue& partial,
                       std::string_view key, RuntimeContext& ctx, bool flush);
   // Emits `match`, whose events are in path_ (at the end of input: holds it in held_).
   void Emit(const Run& match, std::string_view key, RuntimeContext& ctx);
-  void Prune(RunQueue& runs, KeyState& ks);
+  template <typename Queue>
+  void Prune(Queue& runs, KeyState& ks);
   void EnforceCap(KeyState& ks, RuntimeContext& ctx);
   void DropAll(KeyState& ks);
   // Drops a key's state, counting shared-buffer nodes that outlive it (a leak).
@@ -94,20 +132,28 @@ class PatternRule final : public RuleRuntime {
   size_t leaked_nodes_ = 0;
 
   std::shared_ptr<const NfaProgram> program_;
+  std::vector<State> states_;
+  std::vector<Edge> edges_;
+  std::vector<Cond> conds_;
+  std::vector<Leaf> leaves_;
+  bool has_stop_ = false;  // any stop state (notFollowedBy / notNext)
   NodePool pool_;  // before the states, which return their nodes to it
   // Every key's state (owned; the engine's KeyTable holds the same pointers).
-  std::vector<KeyState*> states_;
+  std::vector<KeyState*> key_states_;
   std::unique_ptr<KeyState> scratch_;  // for keys without state, so most events allocate nothing
-  std::vector<std::unique_ptr<KeyState>> free_states_;  // emptied states, for reuse
-  static constexpr size_t kMaxFreeStates = 256;
+  // Emptied states, for reuse: at most max(kMinFreeStates, keys with state).
+  std::vector<std::unique_ptr<KeyState>> free_states_;
+  static constexpr size_t kMinFreeStates = 256;
   bool finishing_ = false;
   std::vector<Match> held_;  // at the end of input: matches released by FinishKey
   int32_t skip_step_ = -1;
 
-  // Per event: results of non-iterative leaf conditions (0 unknown, 1 false, 2 true).
-  std::vector<uint8_t> leaf_cache_;
-  const EventPtr* current_event_ = nullptr;
-  RunContext* current_view_ = nullptr;
+  // Per event: results of non-iterative leaf conditions, valid where leaf_epoch_ == epoch_.
+  std::vector<uint32_t> leaf_epoch_;
+  std::vector<uint8_t> leaf_value_;
+  uint32_t epoch_ = 0;
+  const Event* current_event_ = nullptr;
+  std::unique_ptr<RunContext> view_;  // the current run, for iterative conditions
   struct Branch {
     EdgeAction action;
     uint32_t source;
@@ -118,7 +164,8 @@ class PatternRule final : public RuleRuntime {
   std::vector<SharedBuffer::Entry> path_;
   std::vector<Run> produced_;
   // Per-event queues, kept for their capacity (swapped with a key's queues).
-  RunQueue next_partial_, potential_, timed_partial_, timed_potential_;
+  RunQueue next_partial_, timed_partial_;
+  MatchQueue potential_, timed_potential_;
   Match match_;
 };
 

@@ -1,5 +1,7 @@
 #include "nfa/shared_buffer.h"
 
+#include <algorithm>
+
 namespace vigil::cep {
 
 namespace {
@@ -12,6 +14,7 @@ NodePool::~NodePool() {
 }
 
 BufferNode* NodePool::Get() {
+  ++in_use_;
   if (free_.empty()) return new BufferNode();
   BufferNode* n = free_.back();
   free_.pop_back();
@@ -19,11 +22,12 @@ BufferNode* NodePool::Get() {
 }
 
 void NodePool::Put(BufferNode* n) {
+  --in_use_;
   n->event.reset();
   n->edge_count = 0;
   n->first.target = nullptr;
   n->more.clear();
-  if (free_.size() < kMaxFree) {
+  if (free_.size() < std::max(kMinFree, in_use_)) {
     free_.push_back(n);
   } else {
     delete n;
@@ -38,7 +42,7 @@ SharedBuffer::~SharedBuffer() {
 BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* previous,
                               const Dewey& version) {
   BufferNode* node = nullptr;
-  for (auto& [s, n] : current_event_nodes_) {
+  for (auto& [s, n] : pool_->current_event_nodes_) {
     if (s == step) {
       node = n;
       break;
@@ -48,11 +52,10 @@ BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* 
     node = pool_->Get();
     node->event = event;
     node->step = step;
-    current_event_nodes_.emplace_back(step, node);
+    pool_->current_event_nodes_.emplace_back(step, node);
     ++nodes_;
     bytes_ += kNodeBytes;
   }
-  Acquire(previous);  // held by the edge
   if (node->edge_count == 0) {
     node->first.target = previous;
     node->first.version = version;
@@ -64,29 +67,30 @@ BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* 
   return node;
 }
 
-void SharedBuffer::Release(BufferNode* node) {
-  if (node == nullptr) return;
-  release_stack_.push_back(node);
-  while (!release_stack_.empty()) {
-    BufferNode* n = release_stack_.back();
-    release_stack_.pop_back();
-    if (--n->refs > 0) continue;
+void SharedBuffer::Free(BufferNode* node) {
+  std::vector<BufferNode*>& stack = pool_->release_stack_;
+  auto& current = pool_->current_event_nodes_;
+  BufferNode* n = node;  // refs == 0
+  for (;;) {
     for (uint32_t i = 0; i < n->edge_count; ++i) {
       const BufferEdge& e = n->edge(i);
       bytes_ -= kEdgeBytes + e.version.HeapBytes();
-      if (e.target) release_stack_.push_back(e.target);
+      if (e.target != nullptr && --e.target->refs == 0) stack.push_back(e.target);
     }
     // A node created for the event being processed may die before the event is done
     // (a partial match that took it reached a stop state): forget it.
-    for (size_t i = 0; i < current_event_nodes_.size(); ++i) {
-      if (current_event_nodes_[i].second == n) {
-        current_event_nodes_.erase(current_event_nodes_.begin() + static_cast<long>(i));
+    for (size_t i = 0; i < current.size(); ++i) {
+      if (current[i].second == n) {
+        current.erase(current.begin() + static_cast<long>(i));
         break;
       }
     }
     --nodes_;
     bytes_ -= kNodeBytes;
     pool_->Put(n);
+    if (stack.empty()) return;
+    n = stack.back();
+    stack.pop_back();
   }
 }
 
@@ -94,16 +98,13 @@ void SharedBuffer::Extract(const BufferNode* node, const Dewey& version,
                            std::vector<Entry>* out) const {
   out->clear();
   if (node == nullptr) return;
-  struct Frame {
-    const BufferNode* node;
-    Dewey version;
-    size_t depth;
-  };
-  std::vector<Frame> stack;
-  std::vector<const BufferNode*> path;
-  stack.push_back(Frame{node, version, 0});
+  auto& stack = pool_->extract_stack_;
+  auto& path = pool_->extract_path_;
+  stack.clear();
+  path.clear();
+  stack.push_back(NodePool::Frame{node, &version, 0});
   while (!stack.empty()) {
-    Frame f = std::move(stack.back());
+    NodePool::Frame f = stack.back();
     stack.pop_back();
     path.resize(f.depth);
     if (f.node == nullptr) {
@@ -116,8 +117,8 @@ void SharedBuffer::Extract(const BufferNode* node, const Dewey& version,
     path.push_back(f.node);
     for (uint32_t i = 0; i < f.node->edge_count; ++i) {
       const BufferEdge& e = f.node->edge(i);
-      if (f.version.IsCompatibleWith(e.version)) {
-        stack.push_back(Frame{e.target, e.version, f.depth + 1});
+      if (f.version->IsCompatibleWith(e.version)) {
+        stack.push_back(NodePool::Frame{e.target, &e.version, f.depth + 1});
       }
     }
   }

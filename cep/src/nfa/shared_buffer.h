@@ -38,7 +38,9 @@ struct BufferNode {
 };
 
 // Freed nodes of one rule, kept for reuse so that taking an event allocates nothing in the
-// steady state. Bounded: beyond kMaxFree nodes go back to the allocator.
+// steady state, and the rule's scratch space for its keys' buffers (one key is processed
+// at a time). The free list holds at most max(kMinFree, nodes in use): enough to serve the
+// churn of a steady state, given back once the state shrinks.
 class NodePool {
  public:
   NodePool() = default;
@@ -51,8 +53,20 @@ class NodePool {
   void Put(BufferNode* node);
 
  private:
-  static constexpr size_t kMaxFree = 4096;
+  friend class SharedBuffer;
+  static constexpr size_t kMinFree = 4096;
   std::vector<BufferNode*> free_;
+  size_t in_use_ = 0;
+  // The nodes created for the event being processed, by step (see SharedBuffer::Put).
+  std::vector<std::pair<uint32_t, BufferNode*>> current_event_nodes_;
+  std::vector<BufferNode*> release_stack_;
+  struct Frame {
+    const BufferNode* node;
+    const Dewey* version;
+    size_t depth;
+  };
+  std::vector<Frame> extract_stack_;
+  std::vector<const BufferNode*> extract_path_;
 };
 
 // Thread safety: none; one key's state is used by one thread.
@@ -64,20 +78,26 @@ class SharedBuffer {
   SharedBuffer(const SharedBuffer&) = delete;
   SharedBuffer& operator=(const SharedBuffer&) = delete;
 
-  // Starts processing a new event: nodes created for it can be shared by every partial
-  // match that takes it into the same step.
-  void BeginEvent() { current_event_nodes_.clear(); }
+  // Brackets the processing of one event: nodes created for it in between can be shared by
+  // every partial match that takes it into the same step. Calls for different keys of
+  // one pool must not interleave.
+  void BeginEvent() { pool_->current_event_nodes_.clear(); }
+  void EndEvent() { pool_->current_event_nodes_.clear(); }
 
   // Records that `event` was taken by `step` after `previous` (null for a match's first
   // event) by the partial match of version `version`. Returns the node (one per event and
   // step), with no reference held for the caller: Acquire it for the new partial match.
+  // The new edge needs a reference to `previous` that the caller provides (Acquire, or
+  // handing over one it holds): Put does not touch `previous`.
   BufferNode* Put(const EventPtr& event, uint32_t step, BufferNode* previous, const Dewey& version);
 
   static void Acquire(BufferNode* node) {
     if (node) ++node->refs;
   }
   // Drops one reference; frees whatever is no longer referenced.
-  void Release(BufferNode* node);
+  void Release(BufferNode* node) {
+    if (node != nullptr && --node->refs == 0) Free(node);
+  }
 
   // The events of the partial match whose last node is `node` with version `version`, in
   // match order (first event first), as (step, event) pairs. Follows FlinkCEP: a
@@ -93,9 +113,10 @@ class SharedBuffer {
   size_t bytes() const { return bytes_; }
 
  private:
+  // Frees `node` (no references left) and whatever only it referenced.
+  void Free(BufferNode* node);
+
   NodePool* const pool_;
-  std::vector<std::pair<uint32_t, BufferNode*>> current_event_nodes_;
-  std::vector<BufferNode*> release_stack_;
   size_t nodes_ = 0;
   size_t bytes_ = 0;
 };
