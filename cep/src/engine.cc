@@ -10,6 +10,8 @@
 #include "single_event_rule.h"
 #include "threshold_rule.h"
 #include "timer_queue.h"
+#include "value_index.h"
+#include "key_encoding.h"
 #include "vigil/cep/key.h"
 
 namespace vigil::cep {
@@ -127,6 +129,8 @@ class Engine::Impl final : public RuntimeContext {
     if (buffer_.empty() && event->time <= watermark_) {
       // Nothing buffered is earlier: the event goes to the rules at once, after the timers
       // due at or before its time (the common case of in-order input skips the heap).
+      // Its keys' state is fetched from memory while the timers run.
+      PrefetchKeys(*event);
       FireTimersUpTo(event->time);
       const EventPtr ev = std::move(event);
       Dispatch(ev);
@@ -148,9 +152,10 @@ class Engine::Impl final : public RuntimeContext {
         while (entry.in_use && !entry.live.empty()) {
           const LiveRule lr = entry.live[0];
           KeyHandle h{entry.key(), ks, s, entry.generation, lr.state};
+          deferred_timers_.clear();
           rules_[lr.rule]->runtime->FinishKey(h, *this);
           h.state = nullptr;  // FinishKey frees the state
-          AfterCall(lr.rule, h, entry.hash);
+          AfterCall(lr.rule, h, entry.hash, lr.state, 0);
         }
       }
     }
@@ -245,6 +250,7 @@ class Engine::Impl final : public RuntimeContext {
   void FireTimer() {
     const Timer t = timers_.Top();
     timers_.Pop();
+    PrefetchTimers();
     RuleSlot& slot = *rules_[t.rule];
     KeyTable& table = tables_[slot.key_set];
     if (t.slot >= table.slot_limit()) return;
@@ -252,11 +258,37 @@ class Engine::Impl final : public RuntimeContext {
     if (!entry.in_use || entry.generation != t.generation) return;  // the key was freed
     uint32_t pos = FindLive(entry, t.rule);
     if (pos == entry.live.size()) return;  // the rule let go of the key
-    KeyHandle h{entry.key(), static_cast<uint32_t>(slot.key_set), t.slot, entry.generation,
-                entry.live[pos].state};
+    void* const before = entry.live[pos].state;
+    KeyHandle h{entry.key(), static_cast<uint32_t>(slot.key_set), t.slot, entry.generation, before};
     deferred_timers_.clear();
     slot.runtime->OnTimer(h, t.deadline, *this);
-    AfterCall(t.rule, h, entry.hash);
+    AfterCall(t.rule, h, entry.hash, before, pos);
+  }
+
+  // The timers about to fire are known: most expire a key's partial matches, a walk
+  // through memory no other event has touched for a while (key entry, state, buffer nodes,
+  // events). Each fired timer prefetches for the next ones, one level deeper the closer
+  // they are: the third next's entry and state, the second next's runtime data (level 1),
+  // the next one's one step further (level 2).
+  void PrefetchTimers() {
+    if (const Timer* t = timers_.RingNext(2)) {
+      const KeyTable& table = tables_[rules_[t->rule]->key_set];
+      if (t->slot < table.slot_limit()) __builtin_prefetch(&table.at(t->slot));
+      __builtin_prefetch(t->hint);
+    }
+    for (int level = 1; level <= 2; ++level) {
+      const Timer* t = timers_.RingNext(static_cast<size_t>(2 - level));
+      if (t == nullptr) continue;
+      const RuleSlot& slot = *rules_[t->rule];
+      const KeyTable& table = tables_[slot.key_set];
+      if (t->slot >= table.slot_limit()) continue;
+      const KeyEntry& entry = table.at(t->slot);
+      if (!entry.in_use || entry.generation != t->generation) continue;
+      for (const LiveRule& lr : entry.live) {
+        // Only a state the key still holds may be read.
+        if (lr.rule == t->rule && lr.state == t->hint) slot.runtime->Prefetch(lr.state, level);
+      }
+    }
   }
 
   static uint32_t FindLive(const KeyEntry& e, uint32_t rule) {
@@ -305,32 +337,30 @@ class Engine::Impl final : public RuntimeContext {
       KeyCacheEntry& kc = KeyFor(*ev, slot.key_set);
       if (!kc.present) continue;
       ++slot.stats.events_seen;
-      KeyHandle h{kc.key, static_cast<uint32_t>(slot.key_set), kc.slot, 0, nullptr};
+      KeyHandle h{kc.key(), static_cast<uint32_t>(slot.key_set), kc.slot, 0, nullptr};
+      uint32_t pos = 0;
       if (kc.slot != KeyTable::kNone) {
         const KeyEntry& entry = tables_[slot.key_set].at(kc.slot);
         h.generation = entry.generation;
-        uint32_t pos = FindLive(entry, r);
+        pos = FindLive(entry, r);
         if (pos < entry.live.size()) h.state = entry.live[pos].state;
       }
+      void* const before = h.state;
       deferred_timers_.clear();
       slot.runtime->OnEvent(ev, h, *this);
-      kc.slot = AfterCall(r, h, kc.hash);
+      kc.slot = AfterCall(r, h, kc.hash, before, pos);
     }
   }
 
   // Records what a runtime call did to the rule's state for the key in `h` (created,
-  // replaced, freed) and schedules the timers it asked for. Returns the key's slot
+  // replaced, freed) and schedules the timers it asked for. `before` is the state the
+  // call was given, at `pos` in the key's live rules when not null. Returns the key's slot
   // afterwards (KeyTable::kNone if no rule holds state for it any more).
-  uint32_t AfterCall(uint32_t rule, const KeyHandle& h, uint64_t hash) {
-    KeyTable& table = tables_[h.key_set];
+  uint32_t AfterCall(uint32_t rule, const KeyHandle& h, uint64_t hash, void* before,
+                     uint32_t pos) {
     uint32_t slot = h.slot;
-    void* before = nullptr;
-    uint32_t pos = 0;
-    if (slot != KeyTable::kNone) {
-      KeyEntry& entry = table.at(slot);
-      pos = FindLive(entry, rule);
-      if (pos < entry.live.size()) before = entry.live[pos].state;
-    }
+    if (h.state == before && deferred_timers_.empty()) return slot;  // the common case
+    KeyTable& table = tables_[h.key_set];
     if (h.state != before) {
       if (before == nullptr) {
         if (slot == KeyTable::kNone) slot = table.Insert(h.key, hash);
@@ -338,22 +368,26 @@ class Engine::Impl final : public RuntimeContext {
         uint32_t at = 0;
         while (at < entry.live.size() && entry.live[at].rule < rule) ++at;
         entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, h.state});
+        if (at == 0) table.SetHint(slot, h.state);
       } else if (h.state == nullptr) {
         KeyEntry& entry = table.at(slot);
         entry.live.Erase(pos);
         if (entry.live.empty()) {
           table.Erase(slot);  // a key no rule holds state for holds nothing
           slot = KeyTable::kNone;
+        } else if (pos == 0) {
+          table.SetHint(slot, entry.live[0].state);
         }
       } else {
         table.at(slot).live[pos].state = h.state;
+        if (pos == 0) table.SetHint(slot, h.state);
       }
     }
     if (!deferred_timers_.empty()) {
       if (slot != KeyTable::kNone && h.state != nullptr) {
         uint32_t generation = table.at(slot).generation;
         for (const DeferredTimer& d : deferred_timers_) {
-          timers_.Push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation});
+          timers_.Push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation, h.state});
         }
       }
       deferred_timers_.clear();
@@ -361,15 +395,44 @@ class Engine::Impl final : public RuntimeContext {
     return slot;
   }
 
-  KeyCacheEntry& KeyFor(const Event& ev, size_t key_set) {
+  // Encodes the event's key for every key set that has keys with state, and prefetches
+  // their entries and states (Dispatch finds them there).
+  void PrefetchKeys(const Event& ev) {
+    if (index_dirty_) return;
+    for (size_t ks = 0; ks < key_sets_.size(); ++ks) {
+      if (tables_[ks].size() == 0) continue;
+      const KeyCacheEntry& kc = EncodeFor(ev, ks);
+      if (kc.present) tables_[ks].Prefetch(kc.hash);
+    }
+  }
+
+  // The event's key for `key_set`, encoded once per event.
+  KeyCacheEntry& EncodeFor(const Event& ev, size_t key_set) {
     KeyCacheEntry& kc = key_cache_[key_set];
-    if (kc.generation != dispatch_generation_) {
-      kc.generation = dispatch_generation_;
-      kc.present = EncodeKey(ev, key_sets_[key_set], &kc.key);
-      kc.slot = KeyTable::kNone;
+    if (kc.encoded_for != ev.seq + 1) {
+      kc.encoded_for = ev.seq + 1;
+      const size_t bound = EncodedKeyBound(ev, key_sets_[key_set]);
+      kc.present = bound != SIZE_MAX;
       if (kc.present) {
-        kc.hash = KeyTable::Hash(kc.key);
-        if (tables_[key_set].size() > 0) kc.slot = tables_[key_set].Find(kc.key, kc.hash);
+        if (bound > kc.capacity) {
+          kc.capacity = std::max<size_t>(bound, 64);
+          kc.bytes = std::make_unique<char[]>(kc.capacity);
+        }
+        kc.size = EncodeKeyTo(ev, key_sets_[key_set], kc.bytes.get());
+        kc.hash = KeyTable::Hash(kc.key());
+      }
+    }
+    return kc;
+  }
+
+  // The event's key for `key_set` and its slot, looked up once per dispatch.
+  KeyCacheEntry& KeyFor(const Event& ev, size_t key_set) {
+    KeyCacheEntry& kc = EncodeFor(ev, key_set);
+    if (kc.looked_up_for != dispatch_generation_) {
+      kc.looked_up_for = dispatch_generation_;
+      kc.slot = KeyTable::kNone;
+      if (kc.present && tables_[key_set].size() > 0) {
+        kc.slot = tables_[key_set].Find(kc.key(), kc.hash);
       }
     }
     return kc;
@@ -377,7 +440,8 @@ class Engine::Impl final : public RuntimeContext {
 
   void BuildIndex() {
     index_dirty_ = false;
-    key_cache_.assign(key_sets_.size(), KeyCacheEntry{});
+    key_cache_.clear();
+    key_cache_.resize(key_sets_.size());
     tables_.resize(key_sets_.size());
     stream_index_.assign(streams_.size(), StreamIndex{});
     for (uint32_t r = 0; r < rules_.size(); ++r) {
@@ -427,63 +491,18 @@ class Engine::Impl final : public RuntimeContext {
   }
 
   struct KeyCacheEntry {
-    uint64_t generation = 0;
-    bool present = false;
-    std::string key;
+    uint64_t encoded_for = 0;    // the event (seq + 1) whose key this is
+    uint64_t looked_up_for = 0;  // the dispatch whose slot this is
+    bool present = false;        // the event has the key fields
+    std::unique_ptr<char[]> bytes;
+    size_t size = 0, capacity = 0;
     uint64_t hash = 0;
     uint32_t slot = KeyTable::kNone;
+    std::string_view key() const { return {bytes.get(), size}; }
   };
   struct DeferredTimer {
     uint32_t rule;
     Timestamp deadline;
-  };
-  // The rules whose start filter admits each string value of one field: open addressing
-  // over a power-of-two table, at most half full, probed with KeyTable::Hash.
-  class ValueIndex {
-   public:
-    void Add(std::string_view value, uint32_t rule) {
-      if ((count_ + 1) * 2 > slots_.size()) Grow();
-      Slot& s = Locate(value, KeyTable::Hash(value));
-      if (!s.used) {
-        s.used = true;
-        s.hash = KeyTable::Hash(value);
-        s.value.assign(value);
-        ++count_;
-      }
-      if (s.rules.empty() || s.rules.back() != rule) s.rules.push_back(rule);
-    }
-    const std::vector<uint32_t>* Find(std::string_view value) const {
-      if (count_ == 0) return nullptr;
-      const uint64_t h = KeyTable::Hash(value);
-      for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-        const Slot& s = slots_[i];
-        if (!s.used) return nullptr;
-        if (s.hash == h && s.value == value) return &s.rules;
-      }
-    }
-
-   private:
-    struct Slot {
-      bool used = false;
-      uint64_t hash = 0;
-      std::string value;
-      std::vector<uint32_t> rules;  // ascending
-    };
-    Slot& Locate(std::string_view value, uint64_t h) {
-      for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
-        Slot& s = slots_[i];
-        if (!s.used || (s.hash == h && s.value == value)) return s;
-      }
-    }
-    void Grow() {
-      std::vector<Slot> old(slots_.empty() ? 16 : slots_.size() * 2);
-      old.swap(slots_);
-      for (Slot& s : old) {
-        if (s.used) Locate(s.value, s.hash) = std::move(s);
-      }
-    }
-    std::vector<Slot> slots_;
-    size_t count_ = 0;
   };
   struct FieldIndex {
     FieldId field;

@@ -3,13 +3,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "key_encoding.h"
+
 namespace vigil::cep {
 
 namespace {
 
-// Encoding, per field: one kind byte, then 1 byte (bool), 8 bytes (int, double), or a
-// varint length and the bytes (string, JSON). Integral doubles are stored as ints so that
-// 1 and 1.0 are one key.
+// The encoding is EncodeKeyTo's (key_encoding.h).
 
 uint64_t GetVarint(std::string_view s, size_t* pos) {
   uint64_t v = 0;
@@ -57,55 +57,13 @@ Value ReadValue(std::string_view s, size_t* pos) {
 }  // namespace
 
 bool EncodeKey(const Event& event, const std::vector<FieldId>& fields, std::string* out) {
-  out->clear();
-  // Per field one append of the kind byte and fixed part (or varint length), then the
-  // string bytes: a key costs no per-byte push_back.
-  char head[16];
-  for (FieldId id : fields) {
-    const Value& v = event.field(id);
-    size_t n = 0;
-    switch (v.kind) {
-      case ValueKind::kNull: return false;
-      case ValueKind::kBool:
-        head[n++] = static_cast<char>(ValueKind::kBool);
-        head[n++] = v.b ? 1 : 0;
-        break;
-      case ValueKind::kInt: {
-        head[n++] = static_cast<char>(ValueKind::kInt);
-        const auto bits = static_cast<uint64_t>(v.i);
-        std::memcpy(head + n, &bits, 8);
-        n += 8;
-        break;
-      }
-      case ValueKind::kDouble: {
-        double d = v.d;
-        uint64_t bits;
-        if (std::trunc(d) == d && std::fabs(d) < 9.2e18) {
-          head[n++] = static_cast<char>(ValueKind::kInt);
-          bits = static_cast<uint64_t>(static_cast<int64_t>(d));
-        } else {
-          head[n++] = static_cast<char>(ValueKind::kDouble);
-          std::memcpy(&bits, &d, 8);
-        }
-        std::memcpy(head + n, &bits, 8);
-        n += 8;
-        break;
-      }
-      case ValueKind::kString:
-      case ValueKind::kJson: {
-        head[n++] = static_cast<char>(v.kind);
-        uint64_t len = v.s.size();
-        while (len >= 0x80) {
-          head[n++] = static_cast<char>(len | 0x80);
-          len >>= 7;
-        }
-        head[n++] = static_cast<char>(len);
-        break;
-      }
-    }
-    out->append(head, n);
-    if (v.kind == ValueKind::kString || v.kind == ValueKind::kJson) out->append(v.s);
+  const size_t bound = EncodedKeyBound(event, fields);
+  if (bound == SIZE_MAX) {
+    out->clear();
+    return false;
   }
+  out->resize(bound);
+  out->resize(EncodeKeyTo(event, fields, out->data()));
   return true;
 }
 

@@ -37,9 +37,15 @@ uint32_t KeyTable::Insert(std::string_view key, uint64_t hash) {
   const uint32_t tag = Tag(hash);
   size_t i = Home(tag);
   while (buckets_[i].slot_plus1 != 0) i = (i + 1) & mask_;
-  buckets_[i] = Bucket{slot + 1, tag};
+  buckets_[i] = Bucket{slot + 1, tag, nullptr};
   ++size_;
   return slot;
+}
+
+void KeyTable::SetHint(uint32_t slot, void* hint) {
+  size_t i = Home(Tag(entries_[slot].hash));
+  while (buckets_[i].slot_plus1 != slot + 1) i = (i + 1) & mask_;
+  buckets_[i].hint = hint;
 }
 
 void KeyTable::Erase(uint32_t slot) {

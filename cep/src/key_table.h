@@ -155,8 +155,9 @@ struct alignas(64) KeyEntry {
 };
 static_assert(sizeof(KeyEntry) == 64);
 
-// Keys with state, by encoded key. Open addressing with linear probing over 8-byte
-// buckets (slot and 32 bits of the hash), backward-shift deletion (no tombstones); entries
+// Keys with state, by encoded key. Open addressing with linear probing over 16-byte
+// buckets (slot, 32 bits of the hash, a prefetch hint), backward-shift deletion (no
+// tombstones); entries
 // live in a slab indexed by slot, so a slot is a stable handle while the key has state.
 // Thread safety: none; owned by the engine's thread.
 class KeyTable {
@@ -197,6 +198,17 @@ class KeyTable {
 
   // The slot of `key`, or kNone.
   uint32_t Find(std::string_view key, uint64_t hash) const;
+  // Prefetches the entry that Find(key, hash) will read and the hint stored with it.
+  void Prefetch(uint64_t hash) const {
+    const uint32_t tag = Tag(hash);
+    const Bucket& b = buckets_[Home(tag)];
+    if (b.slot_plus1 != 0 && b.tag == tag) {
+      __builtin_prefetch(&entries_[b.slot_plus1 - 1]);
+      __builtin_prefetch(b.hint);
+    }
+  }
+  // Stores `hint` (the first live rule's state) with `slot`'s bucket, for Prefetch.
+  void SetHint(uint32_t slot, void* hint);
   // Adds `key`. REQUIRES: Find(key, hash) == kNone.
   uint32_t Insert(std::string_view key, uint64_t hash);
   // Frees `slot`'s entry. REQUIRES: the entry is in use.
@@ -222,6 +234,7 @@ class KeyTable {
   struct Bucket {
     uint32_t slot_plus1 = 0;  // 0: empty
     uint32_t tag = 0;         // high bits of the hash
+    void* hint = nullptr;     // prefetched with the entry; never dereferenced
   };
   static uint32_t Tag(uint64_t hash) { return static_cast<uint32_t>(hash >> 32); }
   size_t Home(uint32_t tag) const { return tag & mask_; }

@@ -23,6 +23,7 @@ struct Timer {
   uint32_t rule;
   uint32_t slot;        // the key, in the rule's key set's KeyTable
   uint32_t generation;  // of the slot when scheduled: a reused slot is another key
+  void* hint;           // the rule's state for the key when scheduled (for prefetching)
 };
 
 class TimerQueue {
@@ -41,7 +42,8 @@ class TimerQueue {
   size_t size() const { return ring_count_ + heap_.size(); }
   // REQUIRES: !empty()
   const Timer& Top() const { return FromRing() ? RingAt(0) : heap_.top(); }
-  // The timer after Top() in the ring, if any (for prefetching); null otherwise.
+  // The i-th timer of the ring (0: its front), if any: the timers about to fire, for
+  // prefetching. Null past the end.
   const Timer* RingNext(size_t i) const { return i < ring_count_ ? &RingAt(i) : nullptr; }
   // REQUIRES: !empty()
   void Pop() {

@@ -15,19 +15,33 @@ class Dewey {
  public:
   Dewey() = default;
   explicit Dewey(uint32_t first) { Push(first); }
-  Dewey(const Dewey& o) { CopyFrom(o); }
+  Dewey(const Dewey& o) {
+    if (o.capacity_ == kInline) {
+      Bits(o);
+    } else {
+      CopyFrom(o);
+    }
+  }
   Dewey& operator=(const Dewey& o) {
-    if (this != &o) {
+    if (this == &o) return *this;
+    if (capacity_ == kInline && o.capacity_ == kInline) {
+      Bits(o);
+    } else {
       FreeHeap();
       CopyFrom(o);
     }
     return *this;
   }
-  Dewey(Dewey&& o) noexcept { MoveFrom(o); }
+  // A move takes the bits (inline digits or the heap pointer) and leaves `o` empty.
+  Dewey(Dewey&& o) noexcept {
+    Bits(o);
+    o.Reset();
+  }
   Dewey& operator=(Dewey&& o) noexcept {
     if (this != &o) {
       FreeHeap();
-      MoveFrom(o);
+      Bits(o);
+      o.Reset();
     }
     return *this;
   }
@@ -48,7 +62,6 @@ class Dewey {
     d.Push(0);
     return d;
   }
-
   // In place: `from` with the last digit increased by `times`, then (with add_stage) a new
   // last digit 0. The same as from.Increase(times) or from.Increase(times).AddStage(),
   // without the temporaries.
@@ -95,6 +108,12 @@ class Dewey {
   uint32_t* data() { return capacity_ > kInline ? heap_ : inline_; }
   const uint32_t* data() const { return capacity_ > kInline ? heap_ : inline_; }
 
+  // The whole object, bitwise: 32 bytes, a few moves. REQUIRES: this holds no heap digits.
+  void Bits(const Dewey& o) { std::memcpy(static_cast<void*>(this), &o, sizeof(Dewey)); }
+  void Reset() {
+    size_ = 0;
+    capacity_ = kInline;
+  }
   void Push(uint32_t v) {
     if (size_ == capacity_) {
       uint32_t cap = capacity_ * 2;
@@ -106,31 +125,16 @@ class Dewey {
     }
     data()[size_++] = v;
   }
+  // REQUIRES: this holds no heap digits.
   void CopyFrom(const Dewey& o) {
     size_ = o.size_;
-    if (o.capacity_ <= kInline) {
+    if (o.size_ <= kInline) {
       capacity_ = kInline;
-      // The whole inline array: a fixed-size copy compiles to a few moves, where a
-      // size-dependent one is a call to memcpy.
-      std::memcpy(inline_, o.inline_, sizeof(inline_));
-    } else if (o.size_ <= kInline) {
-      capacity_ = kInline;
-      std::memcpy(inline_, o.heap_, o.size_ * sizeof(uint32_t));
+      std::memcpy(inline_, o.data(), o.size_ * sizeof(uint32_t));
     } else {
       capacity_ = o.size_;
       heap_ = new uint32_t[capacity_];
       std::memcpy(heap_, o.data(), o.size_ * sizeof(uint32_t));
-    }
-  }
-  void MoveFrom(Dewey& o) {
-    size_ = o.size_;
-    capacity_ = o.capacity_;
-    if (o.capacity_ > kInline) {
-      heap_ = o.heap_;
-      o.capacity_ = kInline;
-      o.size_ = 0;
-    } else {
-      std::memcpy(inline_, o.inline_, sizeof(inline_));
     }
   }
   void FreeHeap() {

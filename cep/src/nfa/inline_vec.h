@@ -5,13 +5,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <new>
 #include <utility>
 
 namespace vigil::cep {
 
-// REQUIRES: N > 0. Elements are moved (never copied) when the storage changes, so T needs
-// a noexcept move constructor. Not copyable; movable.
+// REQUIRES: N > 0, and T is trivially relocatable: an element may be moved to another
+// address by copying its bytes (it holds no pointer into itself), after which the old
+// bytes are forgotten, not destroyed. That is how elements move between storages and
+// vectors, without constructor or destructor calls. Not copyable; movable.
 template <typename T, uint32_t N>
 class InlineVec {
   static_assert(N > 0);
@@ -47,7 +50,7 @@ class InlineVec {
   // `args` may refer to an element of this vector (as with std::vector).
   template <typename... A>
   T& emplace_back(A&&... args) {
-    if (size_ < cap_) {
+    if (size_ < cap_) [[likely]] {
       T* p = ::new (static_cast<void*>(data_ + size_)) T(std::forward<A>(args)...);
       ++size_;
       return *p;
@@ -55,7 +58,10 @@ class InlineVec {
     const uint32_t cap = cap_ * 2;
     T* fresh = Allocate(cap);
     T* p = ::new (static_cast<void*>(fresh + size_)) T(std::forward<A>(args)...);
-    MoveInto(fresh, cap);
+    Relocate(fresh, data_, size_);
+    FreeHeap();
+    data_ = fresh;
+    cap_ = cap;
     ++size_;
     return *p;
   }
@@ -67,15 +73,14 @@ class InlineVec {
   }
   void clear() { resize(0); }
   void reserve(size_t n) {
-    if (n > cap_) Grow(static_cast<uint32_t>(n));
+    if (n <= cap_) return;
+    T* fresh = Allocate(static_cast<uint32_t>(n));
+    Relocate(fresh, data_, size_);
+    FreeHeap();
+    data_ = fresh;
+    cap_ = static_cast<uint32_t>(n);
   }
   void swap(InlineVec& o) {
-    if (on_heap() && o.on_heap()) {
-      std::swap(data_, o.data_);
-      std::swap(size_, o.size_);
-      std::swap(cap_, o.cap_);
-      return;
-    }
     InlineVec tmp(std::move(*this));
     *this = std::move(o);
     o = std::move(tmp);
@@ -95,18 +100,21 @@ class InlineVec {
       StealFrom(o);
       return;
     }
-    for (uint32_t i = 0; i < o.size_; ++i) {
-      ::new (static_cast<void*>(data_ + i)) T(std::move(o.data_[i]));
-    }
+    Relocate(data_, o.data_, o.size_);
     size_ = o.size_;
-    o.clear();
+    o.size_ = 0;
   }
   size_t HeapBytes() const { return on_heap() ? cap_ * sizeof(T) : 0; }
 
  private:
   T* inline_data() { return reinterpret_cast<T*>(storage_); }
   bool on_heap() const { return data_ != reinterpret_cast<const T*>(storage_); }
-
+  static T* Allocate(uint32_t cap) {
+    return static_cast<T*>(::operator new(cap * sizeof(T), std::align_val_t{alignof(T)}));
+  }
+  static void Relocate(T* to, T* from, size_t n) {
+    std::memcpy(static_cast<void*>(to), static_cast<const void*>(from), n * sizeof(T));
+  }
   // REQUIRES: this is empty and inline.
   void StealFrom(InlineVec& o) {
     if (o.on_heap()) {
@@ -118,25 +126,9 @@ class InlineVec {
       o.cap_ = N;
       return;
     }
-    for (uint32_t i = 0; i < o.size_; ++i) {
-      ::new (static_cast<void*>(data_ + i)) T(std::move(o.data_[i]));
-    }
+    Relocate(data_, o.data_, o.size_);
     size_ = o.size_;
-    o.clear();
-  }
-  static T* Allocate(uint32_t cap) {
-    return static_cast<T*>(::operator new(cap * sizeof(T), std::align_val_t{alignof(T)}));
-  }
-  void Grow(uint32_t cap) { MoveInto(Allocate(cap), cap); }
-  // Moves the elements to `fresh` (capacity `cap`) and makes it the storage.
-  void MoveInto(T* fresh, uint32_t cap) {
-    for (uint32_t i = 0; i < size_; ++i) {
-      ::new (static_cast<void*>(fresh + i)) T(std::move(data_[i]));
-      data_[i].~T();
-    }
-    FreeHeap();
-    data_ = fresh;
-    cap_ = cap;
+    o.size_ = 0;
   }
   void FreeHeap() {
     if (on_heap()) ::operator delete(data_, std::align_val_t{alignof(T)});

@@ -1,6 +1,7 @@
 #include "nfa/pattern_rule.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace vigil::cep {
 
@@ -76,7 +77,21 @@ PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
     State flat{static_cast<uint32_t>(edges_.size()), 0, st.type,
                static_cast<uint32_t>(st.step), false};
     for (const NfaEdge& e : st.edges) {
-      edges_.push_back(Edge{e.action, e.target, e.cond ? Flatten(e.cond) : kAlways});
+      Edge edge{e.action, Test::kAlways, e.target, 0};
+      if (!e.cond || e.cond->kind == EdgeCond::Kind::kTrue) {
+        edge.test = Test::kAlways;
+      } else if (e.cond->kind == EdgeCond::Kind::kLeaf) {
+        edge.test = Test::kLeaf;
+        edge.arg = e.cond->leaf;
+      } else if (e.cond->kind == EdgeCond::Kind::kNot && e.cond->a &&
+                 e.cond->a->kind == EdgeCond::Kind::kLeaf) {
+        edge.test = Test::kNotLeaf;
+        edge.arg = e.cond->a->leaf;
+      } else {
+        edge.test = Test::kTree;
+        edge.arg = Flatten(e.cond);
+      }
+      edges_.push_back(edge);
       flat.has_proceed |= e.action == EdgeAction::kProceed;
     }
     flat.end_edge = static_cast<uint32_t>(edges_.size());
@@ -176,6 +191,24 @@ RuleStateStats PatternRule::StateStats() const {
   st.bytes = state_bytes();
   st.leaked_nodes = leaked_nodes_;
   return st;
+}
+
+void PatternRule::Prefetch(const void* state, int level) const {
+  // An expiring key releases its runs' last nodes, their events and earlier nodes.
+  const auto* ks = static_cast<const KeyState*>(state);
+  const size_t n = std::min<size_t>(ks->partial.size(), 3);
+  for (size_t i = 0; i < n; ++i) {
+    const BufferNode* node = ks->partial[i].prev;
+    if (node == nullptr) continue;
+    if (level == 1) {
+      __builtin_prefetch(node);
+    } else {
+      // make_shared puts the event's reference counts just before it.
+      __builtin_prefetch(
+          reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(node->event.get()) - 16));
+      __builtin_prefetch(node->first.target);
+    }
+  }
 }
 
 void PatternRule::Forget(KeyState& ks) {
@@ -376,9 +409,8 @@ void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key
   ks.partial.TakeFrom(next_partial);
 }
 
-bool PatternRule::EvalLeaf(uint32_t i) {
+bool PatternRule::EvalLeafSlow(uint32_t i) {
   const Leaf& leaf = leaves_[i];
-  if (!leaf.iterative && leaf_epoch_[i] == epoch_) return leaf_value_[i] != 0;
   // Condition::Index is necessary for Eval: where it fails, so would the condition.
   bool pass = true;
   if (leaf.pre == ConditionIndex::Kind::kFieldEquals) {
@@ -386,7 +418,7 @@ bool PatternRule::EvalLeaf(uint32_t i) {
     pass = false;
     if (v.kind == ValueKind::kString) {
       for (const std::string& s : leaf.values) {
-        if (s == v.s) {
+        if (s.size() == v.s.size() && std::memcmp(s.data(), v.s.data(), s.size()) == 0) {
           pass = true;
           break;
         }
@@ -404,7 +436,7 @@ bool PatternRule::EvalLeaf(uint32_t i) {
     EvalContext ec{*current_event_, nullptr};
     pass = leaf.condition->Eval(ec);
   }
-  leaf_epoch_[i] = epoch_;
+  leaf_epoch_[i] = epoch_;  // iterative leaves never get here: their epoch stays 0
   leaf_value_[i] = pass ? 1 : 0;
   return pass;
 }
@@ -435,7 +467,7 @@ void PatternRule::ComputeNextStates(KeyState& ks, const Run& run, const EventPtr
     const State& s = states_[st];
     for (uint32_t i = s.first_edge; i < s.end_edge; ++i) {
       const Edge& e = edges_[i];
-      if (!EvalCond(e.cond)) continue;
+      if (!EvalEdge(e)) continue;
       if (e.action == EdgeAction::kProceed) {
         dfs_.push_back(e.target);
         continue;
@@ -503,7 +535,7 @@ void PatternRule::ComputeNextStates(KeyState& ks, const Run& run, const EventPtr
         const State& s = states_[st];
         for (uint32_t i = s.first_edge; i < s.end_edge; ++i) {
           const Edge& e = edges_[i];
-          if (e.action != EdgeAction::kProceed || !EvalCond(e.cond)) continue;
+          if (e.action != EdgeAction::kProceed || !EvalEdge(e)) continue;
           if (states_[e.target].type == NfaStateType::kFinal) {
             final_state = e.target;
             break;

@@ -27,6 +27,7 @@ class PatternRule final : public RuleRuntime {
   ConditionIndex StartIndex() const override;
   bool SeesAllEventsOfLiveKeys() const override { return true; }
   RuleStateStats StateStats() const override;
+  void Prefetch(const void* state, int level) const override;
 
   const NfaProgram& program() const { return *program_; }
   size_t key_count() const { return key_states_.size(); }
@@ -79,10 +80,14 @@ class PatternRule final : public RuleRuntime {
     uint32_t leaf;
     uint32_t a, b;
   };
+  // An edge's condition by shape: most are true, one leaf, or a negated leaf (an IGNORE
+  // of relaxed contiguity), tested without walking a tree.
+  enum class Test : uint8_t { kAlways, kLeaf, kNotLeaf, kTree };
   struct Edge {
     EdgeAction action;
+    Test test;
     uint32_t target;
-    uint32_t cond;  // into conds_, or kAlways
+    uint32_t arg;  // kLeaf, kNotLeaf: the leaf; kTree: the root in conds_
   };
   struct State {
     uint32_t first_edge, end_edge;  // into edges_
@@ -117,7 +122,20 @@ class PatternRule final : public RuleRuntime {
   template <typename Sink>
   void ComputeNextStates(KeyState& ks, const Run& run, const EventPtr& event, Sink&& sink);
   bool EvalCond(uint32_t cond);
-  bool EvalLeaf(uint32_t leaf);
+  bool EvalLeaf(uint32_t leaf) {
+    if (leaf_epoch_[leaf] == epoch_) return leaf_value_[leaf] != 0;  // non-iterative, known
+    return EvalLeafSlow(leaf);
+  }
+  bool EvalLeafSlow(uint32_t leaf);
+  bool EvalEdge(const Edge& e) {
+    switch (e.test) {
+      case Test::kAlways: return true;
+      case Test::kLeaf: return EvalLeaf(e.arg);
+      case Test::kNotLeaf: return !EvalLeaf(e.arg);
+      case Test::kTree: return EvalCond(e.arg);
+    }
+    return false;
+  }
   // FlinkCEP processMatchesAccordingToSkipStrategy. With `flush`, releases every held match.
   void ReleaseMatches(KeyState& ks, MatchQueue& potential, RunQueue& partial,
                       std::string_view key, RuntimeContext& ctx, bool flush);

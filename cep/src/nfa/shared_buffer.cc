@@ -13,14 +13,6 @@ NodePool::~NodePool() {
   for (BufferNode* n : free_) delete n;
 }
 
-BufferNode* NodePool::Get() {
-  ++in_use_;
-  if (free_.empty()) return new BufferNode();
-  BufferNode* n = free_.back();
-  free_.pop_back();
-  return n;
-}
-
 void NodePool::Put(BufferNode* n) {
   --in_use_;
   n->event.reset();
@@ -37,34 +29,6 @@ void NodePool::Put(BufferNode* n) {
 SharedBuffer::~SharedBuffer() {
   // Every node is owned through references held by partial matches; the owner of this
   // buffer releases those before destroying it. Nothing to do here.
-}
-
-BufferNode* SharedBuffer::Put(const EventPtr& event, uint32_t step, BufferNode* previous,
-                              const Dewey& version) {
-  BufferNode* node = nullptr;
-  for (auto& [s, n] : pool_->current_event_nodes_) {
-    if (s == step) {
-      node = n;
-      break;
-    }
-  }
-  if (node == nullptr) {
-    node = pool_->Get();
-    node->event = event;
-    node->step = step;
-    pool_->current_event_nodes_.emplace_back(step, node);
-    ++nodes_;
-    bytes_ += kNodeBytes;
-  }
-  if (node->edge_count == 0) {
-    node->first.target = previous;
-    node->first.version = version;
-  } else {
-    node->more.push_back(BufferEdge{previous, version});
-  }
-  ++node->edge_count;
-  bytes_ += kEdgeBytes + version.HeapBytes();
-  return node;
 }
 
 void SharedBuffer::Free(BufferNode* node) {

@@ -48,7 +48,13 @@ class NodePool {
   NodePool(const NodePool&) = delete;
   NodePool& operator=(const NodePool&) = delete;
 
-  BufferNode* Get();
+  BufferNode* Get() {
+    ++in_use_;
+    if (free_.empty()) return new BufferNode();
+    BufferNode* n = free_.back();
+    free_.pop_back();
+    return n;
+  }
   // REQUIRES: node->refs == 0. Drops its event and edges.
   void Put(BufferNode* node);
 
@@ -89,7 +95,32 @@ class SharedBuffer {
   // step), with no reference held for the caller: Acquire it for the new partial match.
   // The new edge needs a reference to `previous` that the caller provides (Acquire, or
   // handing over one it holds): Put does not touch `previous`.
-  BufferNode* Put(const EventPtr& event, uint32_t step, BufferNode* previous, const Dewey& version);
+  BufferNode* Put(const EventPtr& event, uint32_t step, BufferNode* previous, const Dewey& version) {
+    BufferNode* node = nullptr;
+    for (const auto& [s, n] : pool_->current_event_nodes_) {
+      if (s == step) {
+        node = n;
+        break;
+      }
+    }
+    if (node == nullptr) {
+      node = pool_->Get();
+      node->event = event;
+      node->step = step;
+      pool_->current_event_nodes_.emplace_back(step, node);
+      ++nodes_;
+      bytes_ += sizeof(BufferNode);
+    }
+    if (node->edge_count == 0) {
+      node->first.target = previous;
+      node->first.version = version;
+    } else {
+      node->more.push_back(BufferEdge{previous, version});
+    }
+    ++node->edge_count;
+    bytes_ += sizeof(BufferEdge) + version.HeapBytes();
+    return node;
+  }
 
   static void Acquire(BufferNode* node) {
     if (node) ++node->refs;
