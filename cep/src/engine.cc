@@ -105,6 +105,7 @@ class Engine::Impl final : public RuntimeContext {
     auto ks = std::find(key_sets_.begin(), key_sets_.end(), slot->spec.key_fields);
     slot->key_set = static_cast<size_t>(ks - key_sets_.begin());
     if (ks == key_sets_.end()) key_sets_.push_back(slot->spec.key_fields);
+    runtimes_.push_back(slot->runtime.get());
     rules_.push_back(std::move(slot));
     index_dirty_ = true;
     return index;
@@ -266,27 +267,36 @@ class Engine::Impl final : public RuntimeContext {
   }
 
   // The timers about to fire are known: most expire a key's partial matches, a walk
-  // through memory no other event has touched for a while (key entry, state, buffer nodes,
-  // events). Each fired timer prefetches for the next ones, one level deeper the closer
-  // they are: the third next's entry and state, the second next's runtime data (level 1),
-  // the next one's one step further (level 2).
+  // through memory no event has touched for a while (key entry, state, buffer nodes,
+  // events), each a dependent load from far away. Each fired timer prefetches for the
+  // next ones, one step deeper the closer they are: the newest of the next kAhead gets its
+  // entry and state prefetched; two timers later the runtime reads what arrived and
+  // prefetches the next step (level 1), and so on.
+  // Timers between two prefetch steps of one timer: time for a line to arrive.
+  static constexpr uint32_t kStride = (TimerQueue::kAhead - 2) / 3;
   void PrefetchTimers() {
-    if (const Timer* t = timers_.RingNext(2)) {
-      const KeyTable& table = tables_[rules_[t->rule]->key_set];
-      if (t->slot < table.slot_limit()) __builtin_prefetch(&table.at(t->slot));
-      __builtin_prefetch(t->hint);
+    if (const Timer* t = timers_.Ahead(TimerQueue::kAhead - 1)) {
+      const KeyTable& table = tables_[t->key_set];
+      if (t->slot < table.slot_limit()) Prefetch(&table.at(t->slot));
+      const char* state = static_cast<const char*>(t->hint);
+      for (int line = 0; line < 3; ++line) Prefetch(state + 64 * line);
     }
-    for (int level = 1; level <= 2; ++level) {
-      const Timer* t = timers_.RingNext(static_cast<size_t>(2 - level));
-      if (t == nullptr) continue;
-      const RuleSlot& slot = *rules_[t->rule];
-      const KeyTable& table = tables_[slot.key_set];
-      if (t->slot >= table.slot_limit()) continue;
-      const KeyEntry& entry = table.at(t->slot);
-      if (!entry.in_use || entry.generation != t->generation) continue;
-      for (const LiveRule& lr : entry.live) {
-        // Only a state the key still holds may be read.
-        if (lr.rule == t->rule && lr.state == t->hint) slot.runtime->Prefetch(lr.state, level);
+    for (int level = 1; level <= 3; ++level) {
+      const Timer* t = timers_.Ahead(TimerQueue::kAhead - 1 - kStride * static_cast<uint32_t>(level));
+      if (t != nullptr) PrefetchTimer(*t, level);
+    }
+  }
+  void PrefetchTimer(const Timer& t, int level) {
+    const KeyTable& table = tables_[t.key_set];
+    if (t.slot >= table.slot_limit()) return;
+    const KeyEntry& entry = table.at(t.slot);
+    if (!entry.in_use || entry.generation != t.generation) return;
+    if (level == 1) table.PrefetchBucket(entry.hash);  // the key may be erased
+    for (const LiveRule& lr : entry.live) {
+      // Only a state the key still holds may be read.
+      if (lr.rule == t.rule && lr.state == t.hint) {
+        runtimes_[t.rule]->Prefetch(lr.state, level);
+        return;
       }
     }
   }
@@ -387,7 +397,8 @@ class Engine::Impl final : public RuntimeContext {
       if (slot != KeyTable::kNone && h.state != nullptr) {
         uint32_t generation = table.at(slot).generation;
         for (const DeferredTimer& d : deferred_timers_) {
-          timers_.Push(Timer{d.deadline, timer_seq_++, d.rule, slot, generation, h.state});
+          timers_.Push(
+              Timer{d.deadline, timer_seq_++, d.rule, h.key_set, slot, generation, h.state});
         }
       }
       deferred_timers_.clear();
@@ -517,6 +528,7 @@ class Engine::Impl final : public RuntimeContext {
   MatchSink* const sink_;
   std::vector<StreamState> streams_;
   std::vector<std::unique_ptr<RuleSlot>> rules_;
+  std::vector<RuleRuntime*> runtimes_;  // rules_[i]->runtime, one load away
   std::vector<std::vector<FieldId>> key_sets_;
   // Per key set: the keys some rule holds state for, and which rules.
   std::vector<KeyTable> tables_;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "prefetch.h"
+
 namespace vigil::cep {
 
 // A rule's state for one key. The runtime owns the object behind `state`.
@@ -203,10 +205,12 @@ class KeyTable {
     const uint32_t tag = Tag(hash);
     const Bucket& b = buckets_[Home(tag)];
     if (b.slot_plus1 != 0 && b.tag == tag) {
-      __builtin_prefetch(&entries_[b.slot_plus1 - 1]);
-      __builtin_prefetch(b.hint);
+      cep::Prefetch(&entries_[b.slot_plus1 - 1]);
+      cep::Prefetch(b.hint);
     }
   }
+  // Prefetches the home bucket of `hash` (Erase and Insert start there).
+  void PrefetchBucket(uint64_t hash) const { cep::Prefetch(&buckets_[Home(Tag(hash))]); }
   // Stores `hint` (the first live rule's state) with `slot`'s bucket, for Prefetch.
   void SetHint(uint32_t slot, void* hint);
   // Adds `key`. REQUIRES: Find(key, hash) == kNone.

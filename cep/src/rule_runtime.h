@@ -63,8 +63,8 @@ class RuleRuntime {
   virtual RuleStateStats StateStats() const { return {}; }
 
   // A timer for the key whose state is `state` (a state the key still holds) is about to
-  // fire: prefetch what it will read. Level 1 comes first, when the state itself has been
-  // prefetched; level 2 one timer later, when what level 1 prefetched may be read.
+  // fire: prefetch what it will read. Level 1 comes when the state itself has been
+  // prefetched; level n + 1 later, when what level n prefetched may be read.
   virtual void Prefetch(const void* state, int level) const { (void)state, (void)level; }
 
   // A necessary condition for an event to start a match (or count, or alert) for a key the

@@ -3,15 +3,21 @@
 // Most timers are `within` deadlines, first event time plus a constant: with events in
 // time order they are scheduled in deadline order. Those go to a FIFO ring (push and pop in
 // O(1), no sifting through a heap of every live key); a timer earlier than the ring's last
-// goes to a binary heap. The next timer is the smaller of the two fronts, so timers fire in
-// exactly the order one heap would give: seq grows with every push, so the ring is sorted
-// by (deadline, seq).
+// (a deadline re-armed for a key's next partial match) goes to a binary heap. In front of
+// both, the next kAhead timers wait in a small sorted array: the engine sees which timers
+// fire next, whichever structure they came from, and prefetches what they will read.
+//
+// Order is exactly that of one heap over all timers: seq grows with every push, so the ring
+// is sorted by (deadline, seq); every timer ahead is earlier than every timer behind.
 // Thread safety: none; owned by the engine's thread.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <queue>
 #include <vector>
+
+#include "prefetch.h"
 
 #include "vigil/cep/time.h"
 
@@ -21,16 +27,64 @@ struct Timer {
   Timestamp deadline;
   uint64_t seq;  // scheduling order breaks ties, so firing order is deterministic
   uint32_t rule;
-  uint32_t slot;        // the key, in the rule's key set's KeyTable
+  uint32_t key_set;     // the rule's
+  uint32_t slot;        // the key, in the key set's KeyTable
   uint32_t generation;  // of the slot when scheduled: a reused slot is another key
   void* hint;           // the rule's state for the key when scheduled (for prefetching)
 };
 
 class TimerQueue {
  public:
+  static constexpr uint32_t kAhead = 16;
+
   // REQUIRES: t.seq is larger than that of every timer pushed before.
   void Push(const Timer& t) {
-    if (ring_count_ == 0 || t.deadline >= RingAt(ring_count_ - 1).deadline) {
+    if (ahead_count_ > 0 && Earlier(t, ahead_[ahead_count_ - 1])) {
+      // Belongs ahead: insert in order; the last one ahead goes behind if there is no room.
+      uint32_t i = ahead_count_;
+      if (i == kAhead) {
+        PushBehind(ahead_[kAhead - 1]);
+        --i;
+      } else {
+        ++ahead_count_;
+      }
+      while (i > 0 && Earlier(t, ahead_[i - 1])) {
+        ahead_[i] = ahead_[i - 1];
+        --i;
+      }
+      ahead_[i] = t;
+      return;
+    }
+    if (ahead_count_ < kAhead && behind_empty()) {
+      ahead_[ahead_count_++] = t;  // nothing behind: t is the latest
+      return;
+    }
+    PushBehind(t);
+  }
+  bool empty() const { return ahead_count_ == 0; }
+  size_t size() const { return ahead_count_ + ring_count_ + heap_.size(); }
+  // REQUIRES: !empty()
+  const Timer& Top() const { return ahead_[0]; }
+  // The i-th next timer (0: Top()), for i < kAhead; null if there are fewer timers.
+  const Timer* Ahead(uint32_t i) const { return i < ahead_count_ ? &ahead_[i] : nullptr; }
+  // REQUIRES: !empty()
+  void Pop() {
+    std::memmove(static_cast<void*>(ahead_), ahead_ + 1, (ahead_count_ - 1) * sizeof(Timer));
+    --ahead_count_;
+    if (!behind_empty()) ahead_[ahead_count_++] = PopBehind();
+  }
+
+ private:
+  static bool Earlier(const Timer& a, const Timer& b) {
+    return a.deadline != b.deadline ? a.deadline < b.deadline : a.seq < b.seq;
+  }
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const { return Earlier(b, a); }
+  };
+  bool behind_empty() const { return ring_count_ == 0 && heap_.empty(); }
+  void PushBehind(const Timer& t) {
+    // The ring stays sorted: a timer goes there if it is not earlier than its last.
+    if (ring_count_ == 0 || !Earlier(t, RingAt(ring_count_ - 1))) {
       if (ring_count_ == ring_.size()) GrowRing();
       RingAt(ring_count_) = t;
       ++ring_count_;
@@ -38,33 +92,19 @@ class TimerQueue {
       heap_.push(t);
     }
   }
-  bool empty() const { return ring_count_ == 0 && heap_.empty(); }
-  size_t size() const { return ring_count_ + heap_.size(); }
-  // REQUIRES: !empty()
-  const Timer& Top() const { return FromRing() ? RingAt(0) : heap_.top(); }
-  // The i-th timer of the ring (0: its front), if any: the timers about to fire, for
-  // prefetching. Null past the end.
-  const Timer* RingNext(size_t i) const { return i < ring_count_ ? &RingAt(i) : nullptr; }
-  // REQUIRES: !empty()
-  void Pop() {
-    if (FromRing()) {
+  // REQUIRES: !behind_empty()
+  Timer PopBehind() {
+    if (ring_count_ > 0 && (heap_.empty() || !Earlier(heap_.top(), RingAt(0)))) {
+      Timer t = RingAt(0);
       ring_head_ = (ring_head_ + 1) & (ring_.size() - 1);
       --ring_count_;
-    } else {
-      heap_.pop();
+      // The ring is read front to back: fetch ahead of the reads.
+      if (ring_count_ > 8) Prefetch(&RingAt(8));
+      return t;
     }
-  }
-
- private:
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const {
-      return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
-    }
-  };
-  bool FromRing() const {
-    if (ring_count_ == 0) return false;
-    if (heap_.empty()) return true;
-    return Later()(heap_.top(), RingAt(0));
+    Timer t = heap_.top();
+    heap_.pop();
+    return t;
   }
   Timer& RingAt(size_t i) { return ring_[(ring_head_ + i) & (ring_.size() - 1)]; }
   const Timer& RingAt(size_t i) const { return ring_[(ring_head_ + i) & (ring_.size() - 1)]; }
@@ -75,6 +115,10 @@ class TimerQueue {
     ring_head_ = 0;
   }
 
+  // The next timers, sorted; every timer behind (ring, heap) is later than all of them.
+  // While anything is behind, ahead_ is full.
+  Timer ahead_[kAhead];
+  uint32_t ahead_count_ = 0;
   std::vector<Timer> ring_;  // power-of-two size
   size_t ring_head_ = 0;
   size_t ring_count_ = 0;

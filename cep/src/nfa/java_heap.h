@@ -27,6 +27,8 @@ class JavaHeap {
   T& operator[](size_t i) { return a_[i]; }
   const T& operator[](size_t i) const { return a_[i]; }
   void clear() { a_.clear(); }
+  // Keeps the first n elements of the array. REQUIRES: they form a heap (n <= 1 always does).
+  void Truncate(size_t n) { a_.resize(n); }
   void reserve(size_t n) { a_.reserve(n); }
   void swap(JavaHeap& o) { a_.swap(o.a_); }
   // Becomes o (the same array, so the same order), leaving o empty.

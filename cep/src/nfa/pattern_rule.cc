@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "prefetch.h"
+
 namespace vigil::cep {
 
 namespace {
@@ -194,20 +196,24 @@ RuleStateStats PatternRule::StateStats() const {
 }
 
 void PatternRule::Prefetch(const void* state, int level) const {
-  // An expiring key releases its runs' last nodes, their events and earlier nodes.
+  // An expiring key releases its runs' last nodes, their events and the nodes and events
+  // before them: level 1 fetches the last nodes, level n + 1 the events of the nodes n - 1
+  // steps back and the nodes before those.
   const auto* ks = static_cast<const KeyState*>(state);
   const size_t n = std::min<size_t>(ks->partial.size(), 3);
   for (size_t i = 0; i < n; ++i) {
     const BufferNode* node = ks->partial[i].prev;
+    for (int step = 2; step < level && node != nullptr; ++step) node = node->first.target;
     if (node == nullptr) continue;
-    if (level == 1) {
-      __builtin_prefetch(node);
-    } else {
+    if (level > 1) {
       // make_shared puts the event's reference counts just before it.
-      __builtin_prefetch(
+      cep::Prefetch(
           reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(node->event.get()) - 16));
-      __builtin_prefetch(node->first.target);
+      node = node->first.target;
+      if (node == nullptr) continue;
     }
+    cep::Prefetch(node);
+    cep::Prefetch(reinterpret_cast<const char*>(node) + 64);
   }
 }
 
@@ -390,6 +396,33 @@ void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key
   if (within <= 0 || ks.partial.empty()) return;
   const Run& earliest = ks.partial.Peek();
   if (!earliest.has_start || time - earliest.start_time < within) return;  // nothing timed out
+  if (ks.completed.empty()) {
+    // The usual expiry: every partial match timed out, none is an absence that completes,
+    // nothing is held back. The general loop below would leave the start state alone (the
+    // one run without a start) and release no match: do that without rebuilding the queue.
+    bool all = true;
+    size_t survivors = 0;
+    for (const Run& r : ks.partial) {
+      if (!r.has_start) {
+        ++survivors;
+      } else if (time - r.start_time < within || states_[r.state].type == NfaStateType::kPending) {
+        all = false;
+        break;
+      }
+    }
+    if (all && survivors <= 1) {
+      for (size_t i = 0; i < ks.partial.size(); ++i) {
+        Run& r = ks.partial[i];
+        if (r.has_start) {
+          ks.buffer.Release(r.prev);
+        } else if (i != 0) {
+          ks.partial[0] = std::move(r);
+        }
+      }
+      ks.partial.Truncate(survivors);
+      return;
+    }
+  }
   RunQueue& next_partial = timed_partial_;
   MatchQueue& potential = timed_potential_;
   next_partial.clear();
