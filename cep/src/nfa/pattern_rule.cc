@@ -58,7 +58,7 @@ class PatternRule::RunContext final : public StepEvents {
 PatternRule::KeyState::KeyState(NodePool* pool) : buffer(pool) {}
 
 PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
-    : RuleRuntime(index, spec), program_(CompilePattern(*spec)) {
+    : RuleRuntime(index, spec), program_(CompilePattern(*spec)), within_(program_->within) {
   for (const NfaLeaf& l : program_->leaves) {
     Leaf leaf;
     leaf.condition = l.condition;
@@ -123,6 +123,7 @@ PatternRule::~PatternRule() {
   // The engine frees nothing it does not own; states still held (a run that never
   // finished) are freed here.
   for (KeyState* ks : key_states_) {
+    if (ks == nullptr) continue;
     DropAll(*ks);
     delete ks;
   }
@@ -187,9 +188,11 @@ ConditionIndex PatternRule::StartIndex() const {
 
 RuleStateStats PatternRule::StateStats() const {
   RuleStateStats st;
-  st.keys = key_states_.size();
+  st.keys = live_states_;
   st.partial_matches = partial_match_count();
-  for (const KeyState* ks : key_states_) st.buffered_nodes += ks->buffer.node_count();
+  for (const KeyState* ks : key_states_) {
+    if (ks != nullptr) st.buffered_nodes += ks->buffer.node_count();
+  }
   st.bytes = state_bytes();
   st.leaked_nodes = leaked_nodes_;
   return st;
@@ -224,13 +227,16 @@ void PatternRule::Forget(KeyState& ks) {
 
 size_t PatternRule::partial_match_count() const {
   size_t n = 0;
-  for (const KeyState* ks : key_states_) n += ks->partial.size() - 1;
+  for (const KeyState* ks : key_states_) {
+    if (ks != nullptr) n += ks->partial.size() - 1;
+  }
   return n;
 }
 
 size_t PatternRule::state_bytes() const {
   size_t n = 0;
   for (const KeyState* ks : key_states_) {
+    if (ks == nullptr) continue;
     n += sizeof(KeyState) + ks->buffer.bytes() + ks->completed.size() * sizeof(Run);
     if (ks->partial.size() > 2) n += ks->partial.size() * sizeof(Run);  // beyond the inline two
   }
@@ -267,16 +273,25 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     }
     ks = scratch_.release();
     scratch_ = NewKeyState();
-    ks->index = key_states_.size();
-    key_states_.push_back(ks);
+    if (free_indexes_.empty()) {
+      ks->index = key_states_.size();
+      key_states_.push_back(ks);
+    } else {
+      ks->index = free_indexes_.back();
+      free_indexes_.pop_back();
+      key_states_[ks->index] = ks;
+    }
+    ++live_states_;
     key.state = ks;
   } else if (ks->empty()) {
     Forget(*ks);  // a key without partial matches holds no state
-    key_states_[ks->index] = key_states_.back();
-    key_states_[ks->index]->index = ks->index;
-    key_states_.pop_back();
+    // The slot is left empty for the next key: moving the last state into it would touch
+    // another key's state, a cache miss for nothing.
+    key_states_[ks->index] = nullptr;
+    free_indexes_.push_back(ks->index);
+    --live_states_;
     ks->timer_at = kMaxTimestamp;
-    if (free_states_.size() < std::max(kMinFreeStates, key_states_.size())) {
+    if (free_states_.size() < std::max(kMinFreeStates, live_states_)) {
       free_states_.emplace_back(ks);
     } else {
       delete ks;
@@ -285,16 +300,6 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     return;
   }
   ArmTimer(*ks, key, ctx);
-}
-
-void PatternRule::ArmTimer(KeyState& ks, const KeyHandle& key, RuntimeContext& ctx) {
-  if (program_->within <= 0 || ks.partial.empty()) return;
-  const Run& earliest = ks.partial.Peek();
-  if (!earliest.has_start) return;
-  Timestamp deadline = SaturatingAdd(earliest.start_time, program_->within);
-  if (deadline >= ks.timer_at) return;
-  ks.timer_at = deadline;
-  ctx.ScheduleTimer(index(), deadline, key);
 }
 
 void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, std::string_view key,
@@ -390,12 +395,9 @@ void PatternRule::ProcessEvent(KeyState& ks, const EventPtr& event, std::string_
   EnforceCap(ks, ctx);
 }
 
-void PatternRule::AdvanceTime(KeyState& ks, Timestamp time, std::string_view key,
-                              RuntimeContext& ctx) {
-  const Duration within = program_->within;
-  if (within <= 0 || ks.partial.empty()) return;
-  const Run& earliest = ks.partial.Peek();
-  if (!earliest.has_start || time - earliest.start_time < within) return;  // nothing timed out
+void PatternRule::ExpireRuns(KeyState& ks, Timestamp time, std::string_view key,
+                             RuntimeContext& ctx) {
+  const Duration within = within_;
   if (ks.completed.empty()) {
     // The usual expiry: every partial match timed out, none is an absence that completes,
     // nothing is held back. The general loop below would leave the start state alone (the
@@ -641,9 +643,8 @@ void PatternRule::Prune(Queue& runs, KeyState& ks) {
       [&](Run& r) { ks.buffer.Release(r.prev); });
 }
 
-void PatternRule::ReleaseMatches(KeyState& ks, MatchQueue& potential, RunQueue& partial,
-                                 std::string_view key, RuntimeContext& ctx, bool flush) {
-  if (potential.empty() && ks.completed.empty()) return;
+void PatternRule::ReleaseMatchesSlow(KeyState& ks, MatchQueue& potential, RunQueue& partial,
+                                     std::string_view key, RuntimeContext& ctx, bool flush) {
   for (Run& m : potential) ks.completed.Add(std::move(m));
   potential.clear();
   while (!ks.completed.empty()) {
@@ -677,10 +678,9 @@ void PatternRule::Emit(const Run& m, std::string_view key, RuntimeContext& ctx) 
   match_.events.clear();
 }
 
-void PatternRule::EnforceCap(KeyState& ks, RuntimeContext& ctx) {
-  size_t cap = spec().max_partial_matches;
-  if (cap == 0) return;
-  while (ks.partial.size() > cap + 1) {  // +1: the start state
+void PatternRule::DropOldest(KeyState& ks, RuntimeContext& ctx) {
+  const size_t cap = spec().max_partial_matches;
+  while (ks.partial.size() > cap + 1) {
     Run oldest = ks.partial.Poll();
     ks.buffer.Release(oldest.prev);
     ++ctx.stats(index()).partial_matches_dropped;

@@ -30,7 +30,7 @@ class PatternRule final : public RuleRuntime {
   void Prefetch(const void* state, int level) const override;
 
   const NfaProgram& program() const { return *program_; }
-  size_t key_count() const { return key_states_.size(); }
+  size_t key_count() const { return live_states_; }
   // Partial matches across keys (not counting each key's start state).
   size_t partial_match_count() const;
   size_t state_bytes() const;
@@ -111,9 +111,25 @@ class PatternRule final : public RuleRuntime {
 
   void ProcessEvent(KeyState& ks, const EventPtr& event, std::string_view key,
                     RuntimeContext& ctx);
-  void AdvanceTime(KeyState& ks, Timestamp time, std::string_view key, RuntimeContext& ctx);
+  // FlinkCEP advanceTime: drops (or, for a pending absence, completes) the partial matches
+  // whose `within` deadline passed by `time`.
+  void AdvanceTime(KeyState& ks, Timestamp time, std::string_view key, RuntimeContext& ctx) {
+    if (within_ <= 0 || ks.partial.empty()) return;
+    const Run& earliest = ks.partial.Peek();
+    if (!earliest.has_start || time - earliest.start_time < within_) return;  // none timed out
+    ExpireRuns(ks, time, key, ctx);
+  }
+  void ExpireRuns(KeyState& ks, Timestamp time, std::string_view key, RuntimeContext& ctx);
   // Arms a timer for the earliest `within` deadline of the key's partial matches.
-  void ArmTimer(KeyState& ks, const KeyHandle& key, RuntimeContext& ctx);
+  void ArmTimer(KeyState& ks, const KeyHandle& key, RuntimeContext& ctx) {
+    if (within_ <= 0 || ks.partial.empty()) return;
+    const Run& earliest = ks.partial.Peek();
+    if (!earliest.has_start) return;
+    const Timestamp deadline = SaturatingAdd(earliest.start_time, within_);
+    if (deadline >= ks.timer_at) return;  // the armed timer comes first
+    ks.timer_at = deadline;
+    ctx.ScheduleTimer(index(), deadline, key);
+  }
   // Keeps `ks` as the key's state if it holds anything, else frees it.
   void Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx);
   std::unique_ptr<KeyState> NewKeyState();
@@ -138,18 +154,28 @@ class PatternRule final : public RuleRuntime {
   }
   // FlinkCEP processMatchesAccordingToSkipStrategy. With `flush`, releases every held match.
   void ReleaseMatches(KeyState& ks, MatchQueue& potential, RunQueue& partial,
-                      std::string_view key, RuntimeContext& ctx, bool flush);
+                      std::string_view key, RuntimeContext& ctx, bool flush) {
+    if (potential.empty() && ks.completed.empty()) return;
+    ReleaseMatchesSlow(ks, potential, partial, key, ctx, flush);
+  }
+  void ReleaseMatchesSlow(KeyState& ks, MatchQueue& potential, RunQueue& partial,
+                          std::string_view key, RuntimeContext& ctx, bool flush);
   // Emits `match`, whose events are in path_ (at the end of input: holds it in held_).
   void Emit(const Run& match, std::string_view key, RuntimeContext& ctx);
   template <typename Queue>
   void Prune(Queue& runs, KeyState& ks);
-  void EnforceCap(KeyState& ks, RuntimeContext& ctx);
+  void EnforceCap(KeyState& ks, RuntimeContext& ctx) {
+    const size_t cap = spec().max_partial_matches;
+    if (cap != 0 && ks.partial.size() > cap + 1) DropOldest(ks, ctx);  // +1: the start state
+  }
+  void DropOldest(KeyState& ks, RuntimeContext& ctx);
   void DropAll(KeyState& ks);
   // Drops a key's state, counting shared-buffer nodes that outlive it (a leak).
   void Forget(KeyState& ks);
   size_t leaked_nodes_ = 0;
 
   std::shared_ptr<const NfaProgram> program_;
+  Duration within_ = 0;  // program_->within
   std::vector<State> states_;
   std::vector<Edge> edges_;
   std::vector<Cond> conds_;
@@ -157,7 +183,9 @@ class PatternRule final : public RuleRuntime {
   bool has_stop_ = false;  // any stop state (notFollowedBy / notNext)
   NodePool pool_;  // before the states, which return their nodes to it
   // Every key's state (owned; the engine's KeyTable holds the same pointers).
-  std::vector<KeyState*> key_states_;
+  std::vector<KeyState*> key_states_;  // null where a key's state was freed
+  std::vector<size_t> free_indexes_;    // the null slots of key_states_
+  size_t live_states_ = 0;
   std::unique_ptr<KeyState> scratch_;  // for keys without state, so most events allocate nothing
   // Emptied states, for reuse: at most max(kMinFreeStates, keys with state).
   std::vector<std::unique_ptr<KeyState>> free_states_;
