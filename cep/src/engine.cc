@@ -279,7 +279,7 @@ class Engine::Impl final : public RuntimeContext {
       const KeyTable& table = tables_[t->key_set];
       if (t->slot < table.slot_limit()) Prefetch(&table.at(t->slot));
       const char* state = static_cast<const char*>(t->hint);
-      for (int line = 0; line < 3; ++line) Prefetch(state + 64 * line);
+      for (int line = 0; line < 4; ++line) Prefetch(state + 64 * line);
     }
     for (int level = 1; level <= 3; ++level) {
       const Timer* t = timers_.Ahead(TimerQueue::kAhead - 1 - kStride * static_cast<uint32_t>(level));

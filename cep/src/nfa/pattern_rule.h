@@ -62,7 +62,8 @@ class PatternRule final : public RuleRuntime {
   // Completed matches held back by the skip strategy: usually none.
   using MatchQueue = JavaHeap<Run, RunOrder>;
 
-  struct KeyState {
+  // Four cache lines, aligned: the engine prefetches a state's first 256 bytes.
+  struct alignas(64) KeyState {
     RunQueue partial;    // includes the start state
     // The earliest `within` deadline a timer is armed for; kMaxTimestamp: none.
     Timestamp timer_at = kMaxTimestamp;
