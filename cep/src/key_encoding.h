@@ -75,7 +75,7 @@ inline size_t EncodeKeyTo(const Event& event, const std::vector<FieldId>& fields
           len >>= 7;
         }
         *p++ = static_cast<char>(len);
-        std::memcpy(p, v.s.data(), v.s.size());
+        if (!v.s.empty()) std::memcpy(p, v.s.data(), v.s.size());  // empty: data may be null
         p += v.s.size();
         break;
       }

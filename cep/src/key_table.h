@@ -138,7 +138,7 @@ struct alignas(64) KeyEntry {
       dst = new char[k.size()];
       std::memcpy(key_inline_, &dst, sizeof(dst));
     }
-    std::memcpy(dst, k.data(), k.size());
+    if (!k.empty()) std::memcpy(dst, k.data(), k.size());  // an empty key's data may be null
     key_size_ = static_cast<uint32_t>(k.size());
   }
   // Frees the key's bytes (a freed slot holds none).
