@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <queue>
 #include <vector>
 
@@ -39,24 +38,24 @@ class TimerQueue {
 
   // REQUIRES: t.seq is larger than that of every timer pushed before.
   void Push(const Timer& t) {
-    if (ahead_count_ > 0 && Earlier(t, ahead_[ahead_count_ - 1])) {
+    if (ahead_count_ > 0 && Earlier(t, At(ahead_count_ - 1))) {
       // Belongs ahead: insert in order; the last one ahead goes behind if there is no room.
       uint32_t i = ahead_count_;
       if (i == kAhead) {
-        PushBehind(ahead_[kAhead - 1]);
+        PushBehind(At(kAhead - 1));
         --i;
       } else {
         ++ahead_count_;
       }
-      while (i > 0 && Earlier(t, ahead_[i - 1])) {
-        ahead_[i] = ahead_[i - 1];
+      while (i > 0 && Earlier(t, At(i - 1))) {
+        At(i) = At(i - 1);
         --i;
       }
-      ahead_[i] = t;
+      At(i) = t;
       return;
     }
     if (ahead_count_ < kAhead && behind_empty()) {
-      ahead_[ahead_count_++] = t;  // nothing behind: t is the latest
+      At(ahead_count_++) = t;  // nothing behind: t is the latest
       return;
     }
     PushBehind(t);
@@ -64,14 +63,14 @@ class TimerQueue {
   bool empty() const { return ahead_count_ == 0; }
   size_t size() const { return ahead_count_ + ring_count_ + heap_.size(); }
   // REQUIRES: !empty()
-  const Timer& Top() const { return ahead_[0]; }
+  const Timer& Top() const { return At(0); }
   // The i-th next timer (0: Top()), for i < kAhead; null if there are fewer timers.
-  const Timer* Ahead(uint32_t i) const { return i < ahead_count_ ? &ahead_[i] : nullptr; }
+  const Timer* Ahead(uint32_t i) const { return i < ahead_count_ ? &At(i) : nullptr; }
   // REQUIRES: !empty()
   void Pop() {
-    std::memmove(static_cast<void*>(ahead_), ahead_ + 1, (ahead_count_ - 1) * sizeof(Timer));
+    ahead_head_ = (ahead_head_ + 1) & (kAhead - 1);
     --ahead_count_;
-    if (!behind_empty()) ahead_[ahead_count_++] = PopBehind();
+    if (!behind_empty()) At(ahead_count_++) = PopBehind();
   }
 
  private:
@@ -106,6 +105,9 @@ class TimerQueue {
     heap_.pop();
     return t;
   }
+  static_assert((kAhead & (kAhead - 1)) == 0, "kAhead is a power of two");
+  Timer& At(uint32_t i) { return ahead_[(ahead_head_ + i) & (kAhead - 1)]; }
+  const Timer& At(uint32_t i) const { return ahead_[(ahead_head_ + i) & (kAhead - 1)]; }
   Timer& RingAt(size_t i) { return ring_[(ring_head_ + i) & (ring_.size() - 1)]; }
   const Timer& RingAt(size_t i) const { return ring_[(ring_head_ + i) & (ring_.size() - 1)]; }
   void GrowRing() {
@@ -115,9 +117,10 @@ class TimerQueue {
     ring_head_ = 0;
   }
 
-  // The next timers, sorted; every timer behind (ring, heap) is later than all of them.
-  // While anything is behind, ahead_ is full.
+  // The next timers, sorted, in a circular array from ahead_head_; every timer behind
+  // (ring, heap) is later than all of them. While anything is behind, ahead_ is full.
   Timer ahead_[kAhead];
+  uint32_t ahead_head_ = 0;
   uint32_t ahead_count_ = 0;
   std::vector<Timer> ring_;  // power-of-two size
   size_t ring_head_ = 0;
