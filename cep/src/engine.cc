@@ -1,6 +1,7 @@
 #include "vigil/cep/engine.h"
 
 #include <algorithm>
+#include <cstring>
 #include <queue>
 #include <unordered_map>
 
@@ -420,20 +421,35 @@ class Engine::Impl final : public RuntimeContext {
   // The event's key for `key_set`, encoded once per event.
   KeyCacheEntry& EncodeFor(const Event& ev, size_t key_set) {
     KeyCacheEntry& kc = key_cache_[key_set];
-    if (kc.encoded_for != ev.seq + 1) {
-      kc.encoded_for = ev.seq + 1;
-      const size_t bound = EncodedKeyBound(ev, key_sets_[key_set]);
-      kc.present = bound != SIZE_MAX;
-      if (kc.present) {
-        if (bound > kc.capacity) {
-          kc.capacity = std::max<size_t>(bound, 64);
-          kc.bytes = std::make_unique<char[]>(kc.capacity);
-        }
-        kc.size = EncodeKeyTo(ev, key_sets_[key_set], kc.bytes.get());
-        kc.hash = KeyTable::Hash(kc.key());
+    if (kc.encoded_for != ev.seq + 1) Encode(ev, key_set, &kc);
+    return kc;
+  }
+  void Encode(const Event& ev, size_t key_set, KeyCacheEntry* kc) {
+    kc->encoded_for = ev.seq + 1;
+    const std::vector<FieldId>& fields = key_sets_[key_set];
+    if (fields.size() == 1) {
+      // The common key, one string field of under 128 bytes: kind byte, length byte, bytes.
+      const Value& v = ev.field(fields[0]);
+      if (v.kind == ValueKind::kString && v.s.size() < 128 && v.s.size() + 2 <= kc->capacity) {
+        char* p = kc->bytes.get();
+        p[0] = static_cast<char>(ValueKind::kString);
+        p[1] = static_cast<char>(v.s.size());
+        if (!v.s.empty()) std::memcpy(p + 2, v.s.data(), v.s.size());
+        kc->size = v.s.size() + 2;
+        kc->present = true;
+        kc->hash = KeyTable::Hash(kc->key());
+        return;
       }
     }
-    return kc;
+    const size_t bound = EncodedKeyBound(ev, fields);
+    kc->present = bound != SIZE_MAX;
+    if (!kc->present) return;
+    if (bound > kc->capacity) {
+      kc->capacity = std::max<size_t>(bound, 256);
+      kc->bytes = std::make_unique<char[]>(kc->capacity);
+    }
+    kc->size = EncodeKeyTo(ev, fields, kc->bytes.get());
+    kc->hash = KeyTable::Hash(kc->key());
   }
 
   // The event's key for `key_set` and its slot, looked up once per dispatch.
