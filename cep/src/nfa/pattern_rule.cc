@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "prefetch.h"
-
 namespace vigil::cep {
 
 namespace {
@@ -111,14 +109,6 @@ PatternRule::PatternRule(uint32_t index, const RuleSpec* spec)
   scratch_ = std::make_unique<KeyState>(&pool_);
 }
 
-uint32_t PatternRule::Flatten(const EdgeCondPtr& c) {
-  Cond flat{c->kind, c->leaf, kAlways, kAlways};
-  if (c->a) flat.a = Flatten(c->a);
-  if (c->b) flat.b = Flatten(c->b);
-  conds_.push_back(flat);
-  return static_cast<uint32_t>(conds_.size() - 1);
-}
-
 PatternRule::~PatternRule() {
   // The engine frees nothing it does not own; states still held (a run that never
   // finished) are freed here.
@@ -137,110 +127,9 @@ std::unique_ptr<PatternRule::KeyState> PatternRule::NewKeyState() {
   return ks;
 }
 
-namespace {
-
-ConditionIndex EdgeIndex(const EdgeCondPtr& c, const NfaProgram& p) {
-  if (!c) return {};
-  switch (c->kind) {
-    case EdgeCond::Kind::kLeaf: return p.leaves[c->leaf].condition->Index();
-    case EdgeCond::Kind::kAnd: {
-      ConditionIndex a = EdgeIndex(c->a, p);
-      return a.kind != ConditionIndex::Kind::kNone ? a : EdgeIndex(c->b, p);
-    }
-    default: return {};
-  }
-}
-
-}  // namespace
-
-ConditionIndex PatternRule::StartIndex() const {
-  // Without state for a key, only a TAKE from the start state (directly or after PROCEED
-  // edges) can do anything: the union of those TAKE conditions is necessary.
-  std::vector<uint32_t> stack{program_->start};
-  std::vector<bool> seen(program_->states.size());
-  bool any = false;
-  ConditionIndex u;
-  while (!stack.empty()) {
-    uint32_t st = stack.back();
-    stack.pop_back();
-    if (seen[st]) continue;
-    seen[st] = true;
-    for (const NfaEdge& e : program_->states[st].edges) {
-      if (e.action == EdgeAction::kProceed) {
-        stack.push_back(e.target);
-      } else if (e.action == EdgeAction::kTake) {
-        ConditionIndex i = EdgeIndex(e.cond, *program_);
-        if (i.kind == ConditionIndex::Kind::kNone) return {};
-        u = any ? ConditionIndex::Union(u, i) : i;
-        any = true;
-        if (u.kind == ConditionIndex::Kind::kNone) return {};
-      }
-    }
-  }
-  if (!any) {
-    // Nothing can ever start: an index on no values.
-    ConditionIndex never;
-    never.kind = ConditionIndex::Kind::kFieldEquals;
-    return never;
-  }
-  return u;
-}
-
-RuleStateStats PatternRule::StateStats() const {
-  RuleStateStats st;
-  st.keys = live_states_;
-  st.partial_matches = partial_match_count();
-  for (const KeyState* ks : key_states_) {
-    if (ks != nullptr) st.buffered_nodes += ks->buffer.node_count();
-  }
-  st.bytes = state_bytes();
-  st.leaked_nodes = leaked_nodes_;
-  return st;
-}
-
-void PatternRule::Prefetch(const void* state, int level) const {
-  // An expiring key releases its runs' last nodes, their events and the nodes and events
-  // before them: level 1 fetches the last nodes, level n + 1 the events of the nodes n - 1
-  // steps back and the nodes before those.
-  const auto* ks = static_cast<const KeyState*>(state);
-  const size_t n = std::min<size_t>(ks->partial.size(), 3);
-  for (size_t i = 0; i < n; ++i) {
-    const BufferNode* node = ks->partial[i].prev;
-    for (int step = 2; step < level && node != nullptr; ++step) node = node->first.target;
-    if (node == nullptr) continue;
-    if (level > 1) {
-      // make_shared puts the event's reference counts just before it.
-      cep::Prefetch(
-          reinterpret_cast<const void*>(reinterpret_cast<uintptr_t>(node->event.get()) - 16));
-      node = node->first.target;
-      if (node == nullptr) continue;
-    }
-    cep::Prefetch(node);
-    cep::Prefetch(reinterpret_cast<const char*>(node) + 64);
-  }
-}
-
 void PatternRule::Forget(KeyState& ks) {
   DropAll(ks);
   leaked_nodes_ += ks.buffer.node_count();
-}
-
-size_t PatternRule::partial_match_count() const {
-  size_t n = 0;
-  for (const KeyState* ks : key_states_) {
-    if (ks != nullptr) n += ks->partial.size() - 1;
-  }
-  return n;
-}
-
-size_t PatternRule::state_bytes() const {
-  size_t n = 0;
-  for (const KeyState* ks : key_states_) {
-    if (ks == nullptr) continue;
-    n += sizeof(KeyState) + ks->buffer.bytes() + ks->completed.size() * sizeof(Run);
-    if (ks->partial.size() > 2) n += ks->partial.size() * sizeof(Run);  // beyond the inline two
-  }
-  return n;
 }
 
 void PatternRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) {
