@@ -3,6 +3,7 @@
 #include <map>
 
 #include "vigil/ingest/json_decoder.h"
+#include "vigil/ingest/syslog_decoder.h"
 
 namespace vigil::edge {
 
@@ -22,10 +23,20 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
                                                    const PipelineOptions& options,
                                                    AlertHandler* handler) {
   std::unique_ptr<Pipeline> p(new Pipeline(std::move(rules), std::move(fields), options, handler));
-  if (options.format != "json") {
-    return Status::InvalidArgument("format '" + options.format + "' is not supported yet");
+  if (options.format == "json") {
+    p->decoder_ = ingest::NewJsonDecoder(p->fields_.get(), options.timestamp);
+  } else if (options.format == "syslog") {
+    ingest::SyslogOptions so = options.syslog;
+    if (so.clock == nullptr) so.clock = options.clock;
+    auto d = ingest::NewSyslogDecoder(p->fields_.get(), so);
+    if (!d.ok()) return d.status();
+    p->decoder_ = std::move(d).value();
+  } else if (options.format == "raw") {
+    p->decoder_ = ingest::NewRawDecoder(p->fields_.get(), options.clock);
+  } else {
+    return Status::InvalidArgument("format '" + options.format +
+                                   "' is not supported (json, syslog or raw)");
   }
-  p->decoder_ = ingest::NewJsonDecoder(p->fields_.get(), options.timestamp);
   cep::StreamOptions so;
   so.max_delay = options.max_delay;
   p->stream_index_ = p->engine_->AddStream(options.stream, so);

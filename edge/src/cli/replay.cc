@@ -24,7 +24,9 @@ const CommandSpec& ReplaySpec() {
       {
           {"rules", "PATH", true, "Rule file or folder (repeatable; default: rulesets/)."},
           {"stream", "NAME", false, "The stream the events belong to (default: default)."},
-          {"format", "FORMAT", false, "Event format: json (default)."},
+          {"format", "FORMAT", false,
+           "Event format: json (default), syslog (RFC 5424 and 3164) or raw (the line as\n"
+           "message, timed by the wall clock)."},
           {"time-field", "FIELD", false,
            "Field holding the event time (default: the first of @timestamp, timestamp, ts)."},
           {"time-format", "FORMAT", false,
@@ -80,8 +82,8 @@ int ReplayCommand(int argc, char** argv) {
   PipelineOptions options;
   options.stream = args.get("stream", "default");
   options.format = args.get("format", "json");
-  if (options.format != "json") {
-    PrintError("replay", "--format " + options.format + " is not supported (supported: json)");
+  if (options.format != "json" && options.format != "syslog" && options.format != "raw") {
+    PrintError("replay", "--format " + options.format + " is not supported (json, syslog or raw)");
     return 2;
   }
   if (args.has("time-field")) options.timestamp.fields = {args.get("time-field")};

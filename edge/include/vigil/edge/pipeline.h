@@ -14,6 +14,7 @@
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
 #include "vigil/ingest/decoder.h"
+#include "vigil/ingest/syslog_decoder.h"
 #include "vigil/rules/ruleset.h"
 
 namespace vigil::edge {
@@ -28,7 +29,8 @@ class AlertHandler {
 struct PipelineOptions {
   std::string stream = "default";
   std::string format = "json";
-  ingest::TimestampOptions timestamp;
+  ingest::TimestampOptions timestamp;  // json
+  ingest::SyslogOptions syslog;        // syslog (its clock defaults to `clock`)
   cep::Duration max_delay = 0;
   const cep::Clock* clock = nullptr;  // detected_at; null = the system clock
 };
