@@ -10,6 +10,7 @@ packages=(
   librocksdb-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev
   libyaml-cpp-dev
+  libpcre2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   catch2
   libsimdjson-dev

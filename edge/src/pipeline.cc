@@ -23,6 +23,12 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
                                                    const PipelineOptions& options,
                                                    AlertHandler* handler) {
   std::unique_ptr<Pipeline> p(new Pipeline(std::move(rules), std::move(fields), options, handler));
+  // The extractor interns the fields it searches, so it comes before the decoders.
+  if (!options.extract.empty()) {
+    auto ex = ingest::Extractor::Create(options.extract, p->fields_.get());
+    if (!ex.ok()) return ex.status();
+    p->extractor_ = std::move(ex).value();
+  }
   if (options.format == "json") {
     p->decoder_ = ingest::NewJsonDecoder(p->fields_.get(), options.timestamp);
   } else if (options.format == "syslog") {
@@ -74,6 +80,7 @@ RecordOutcome Pipeline::Process(std::string_view record, std::string_view source
     case ingest::DecodeResult::kNoTime: ++stats_.no_time; return RecordOutcome::kNoTime;
     case ingest::DecodeResult::kOk: break;
   }
+  if (extractor_) extractor_->Apply(event.get());
   event->stream = stream_index_;
   event->identity = ingest::EventIdentity(source, position);
   ++stats_.events;

@@ -14,6 +14,7 @@
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
 #include "vigil/ingest/decoder.h"
+#include "vigil/ingest/extract.h"
 #include "vigil/ingest/syslog_decoder.h"
 #include "vigil/rules/ruleset.h"
 
@@ -31,6 +32,7 @@ struct PipelineOptions {
   std::string format = "json";
   ingest::TimestampOptions timestamp;  // json
   ingest::SyslogOptions syslog;        // syslog (its clock defaults to `clock`)
+  std::vector<ingest::ExtractSpec> extract;  // applied in order after decoding
   cep::Duration max_delay = 0;
   const cep::Clock* clock = nullptr;  // detected_at; null = the system clock
 };
@@ -82,6 +84,7 @@ class Pipeline final : public cep::MatchSink {
   AlertHandler* handler_;
   std::unique_ptr<cep::Engine> engine_;
   std::unique_ptr<ingest::Decoder> decoder_;
+  std::unique_ptr<ingest::Extractor> extractor_;  // null without extract:
   alerting::AlertBuilder builder_;
   std::vector<alerting::RuleInfo> infos_;      // per engine rule index
   std::vector<const rules::Rule*> by_index_;   // per engine rule index
