@@ -196,8 +196,15 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
              const SecretSource& secrets,
              const std::function<std::string(size_t, const OptionValue&)>& apply) {
   std::vector<std::string> errors;
+  // "line:column: path.key: message" when the tree knows where the value (or, for a
+  // missing key, its map) was written; "path.key: message" otherwise.
   auto fail = [&](const std::string& key, const std::string& msg) {
-    errors.push_back(Join(path, key) + ": " + msg);
+    const ConfigNode* at = map.Find(key);
+    if (at == nullptr || at->line() == 0) at = &map;
+    std::string where = at->line() > 0 ? std::to_string(at->line()) + ":" +
+                                             std::to_string(at->column() > 0 ? at->column() : 1) + ": "
+                                       : std::string();
+    errors.push_back(where + Join(path, key) + ": " + msg);
   };
   if (!map.is_null() && !map.is_map()) {
     return Status::InvalidArgument((path.empty() ? std::string("configuration") : path) +

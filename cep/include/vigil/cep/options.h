@@ -171,7 +171,8 @@ std::vector<options_internal::Spec> OptionSpecs(const std::vector<Option<S>>& ta
 // Validates `map` (a map node; a null node counts as empty) against `table` and fills `out`.
 // Unknown keys (with a "did you mean"), missing required options, wrong types, enum values
 // outside the choices and secrets written inline are errors; every error is reported,
-// one per line, each as "<path>.<key>: <message>".
+// one per line, each as "<path>.<key>: <message>", prefixed with "<line>:<column>: " when
+// the node knows where it was written.
 template <typename S>
 Status ApplyOptions(const std::vector<Option<S>>& table, const ConfigNode& map,
                     const std::string& path, S* out,
