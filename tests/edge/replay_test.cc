@@ -313,16 +313,25 @@ TEST_CASE("replay: the shipped demo data", "[edge][replay][demo]") {
   Strings lines = Lines(r.out);
   REQUIRE_FALSE(lines.empty());
   size_t bad = 0;
+  std::set<std::string> fired;  // "rule-id {key json}"
   for (const std::string& line : lines) {
     AlertLine a(line);
     std::string id = a.str("/id");
-    if (id.size() != 32 || a.str("/rule/id").rfind("ssh-", 0) != 0 ||
-        !IsRfc3339Millis(a.str("/time")) || a.str("/matches/0/step") != "match" ||
-        !a.has("/matches/0/event/@timestamp")) {
+    std::string rule = a.str("/rule/id");
+    // Only the SSH and authentication rules read sshd events; the sample fires single-event
+    // and threshold rules, whose matched events all have step "match".
+    bool auth_rule = rule.rfind("ssh-", 0) == 0 || rule.rfind("auth-", 0) == 0;
+    if (id.size() != 32 || !auth_rule || !IsRfc3339Millis(a.str("/time")) ||
+        a.str("/matches/0/step") != "match" || !a.has("/matches/0/event/@timestamp")) {
       ++bad;
     }
+    fired.insert(rule + " " + a.json("/key"));
   }
   CHECK(bad == 0);
+  // The sample's real attack traffic trips the brute-force and spraying rules.
+  CHECK(fired.count("ssh-brute-force {\"source.ip\":\"183.62.140.253\"}") == 1);
+  CHECK(fired.count("ssh-brute-force {\"source.ip\":\"187.141.143.180\"}") == 1);
+  CHECK(fired.count("auth-password-spraying {\"source.ip\":\"187.141.143.180\"}") == 1);
   CHECK_THAT(Summary(r.err),
              Catch::StartsWith("replay: 2000 events, " + std::to_string(lines.size()) +
                                " alerts, 0 late, "
