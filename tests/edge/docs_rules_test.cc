@@ -202,18 +202,26 @@ TEST_CASE("docs/rules.md: every example runs as the guide shows", "[edge][docs]"
 
   Totals totals;
   auto workspace = std::make_unique<TempDir>();
+  // A rule file written with file= is only checked by a console session that uses it.
+  int unchecked_rule_file = 0;  // line of the first such block since the last session
   for (size_t b = 0; b < blocks.size(); ++b) {
     const Block& block = blocks[b];
     INFO("docs/rules.md:" << block.line << ": ```" << block.lang);
     if (block.options.count("file")) {
       workspace->Write(block.options.at("file"), block.text);
+      if (block.lang == "yaml" && !unchecked_rule_file) unchecked_rule_file = block.line;
       continue;
     }
     if (block.lang == "console") {
       CheckConsole(workspace->path(), block, &totals);
+      unchecked_rule_file = 0;
       continue;
     }
     if (block.lang != "yaml") continue;
+    {
+      INFO("the rule file at docs/rules.md:" << unchecked_rule_file << " is never run");
+      CHECK(unchecked_rule_file == 0);
+    }
     workspace = std::make_unique<TempDir>();
     workspace->Write("rules.yaml", block.text);
     if (block.flags.count("invalid") || block.flags.count("failing")) {
@@ -230,6 +238,10 @@ TEST_CASE("docs/rules.md: every example runs as the guide shows", "[edge][docs]"
       continue;
     }
     CheckRuleFile(workspace->path(), block, &totals);
+  }
+  {
+    INFO("the rule file at docs/rules.md:" << unchecked_rule_file << " is never run");
+    CHECK(unchecked_rule_file == 0);
   }
   for (const auto& [name, why] : kKnownEngineBugs) {
     INFO("kKnownEngineBugs names a rule test the guide no longer has: " << name);
