@@ -43,9 +43,9 @@ using vigil::testing::RunVigilIn;
 const std::map<std::string, std::string> kKnownEngineBugs = {};
 
 struct Block {
-  int line = 0;              // of the opening fence, 1-based
-  std::string lang;          // yaml, console, jsonl ...
-  std::set<std::string> flags;                // invalid, failing
+  int line = 0;                                // of the opening fence, 1-based
+  std::string lang;                            // yaml, console, jsonl ...
+  std::set<std::string> flags;                 // invalid, failing
   std::map<std::string, std::string> options;  // file=..., exit=...
   std::string text;
 };
@@ -75,8 +75,10 @@ std::vector<Block> FencedBlocks(const std::string& markdown) {
     std::string word;
     while (info >> word) {
       size_t eq = word.find('=');
-      if (eq == std::string::npos) open->flags.insert(word);
-      else open->options[word.substr(0, eq)] = word.substr(eq + 1);
+      if (eq == std::string::npos)
+        open->flags.insert(word);
+      else
+        open->options[word.substr(0, eq)] = word.substr(eq + 1);
     }
   }
   REQUIRE(open == nullptr);  // an unclosed fence would swallow the rest of the guide
@@ -117,7 +119,8 @@ TEST_CASE("docs test harness: ... in expected output stands for any text", "[edg
 std::vector<std::string> Words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> words;
-  for (std::string w; in >> w;) words.push_back(w);
+  for (std::string w; in >> w;)
+    words.push_back(w);
   return words;
 }
 
@@ -151,8 +154,10 @@ void CheckRuleFile(const std::string& dir, const Block& block, Totals* totals) {
       if (fail) ++totals->skipped_tests;
       continue;
     }
-    if (pass) ++passed;
-    else ++unexpected;
+    if (pass)
+      ++passed;
+    else
+      ++unexpected;
   }
   CHECK(r.err.empty());
   CHECK(unexpected == 0);
@@ -178,10 +183,12 @@ void CheckConsole(const std::string& dir, const Block& block, Totals* totals) {
     REQUIRE(lines[i].rfind("$ vigil ", 0) == 0);
     std::vector<std::string> args = Words(lines[i].substr(8));
     Strings expected;
-    for (++i; i < lines.size() && lines[i].rfind("$ ", 0) != 0; ++i) expected.push_back(lines[i]);
+    for (++i; i < lines.size() && lines[i].rfind("$ ", 0) != 0; ++i)
+      expected.push_back(lines[i]);
     ProcessResult r = RunVigilIn(dir, args);
     Strings actual = Lines(r.out);
-    for (const std::string& l : Lines(r.err)) actual.push_back(l);
+    for (const std::string& l : Lines(r.err))
+      actual.push_back(l);
     INFO("stdout:\n" << r.out << "stderr:\n" << r.err);
     CHECK(r.exit_code == want_exit);
     CHECK(actual.size() == expected.size());
@@ -226,7 +233,8 @@ TEST_CASE("docs/rules.md: every example runs as the guide shows", "[edge][docs]"
     workspace->Write("rules.yaml", block.text);
     if (block.flags.count("invalid") || block.flags.count("failing")) {
       const bool invalid = block.flags.count("invalid") > 0;
-      ProcessResult r = RunVigilIn(workspace->path(), {invalid ? "validate" : "test", "rules.yaml"});
+      ProcessResult r =
+          RunVigilIn(workspace->path(), {invalid ? "validate" : "test", "rules.yaml"});
       INFO(r.out << r.err);
       CHECK(r.exit_code == 1);
       // The guide shows what the command prints, right after the file.
