@@ -62,6 +62,11 @@ std::vector<Block> FencedBlocks(const std::string& markdown) {
       if (line == "```") {
         open = nullptr;
       } else {
+        // An opening fence inside a block: a stray ``` earlier has swallowed an example.
+        if (line.rfind("```", 0) == 0) {
+          FAIL_CHECK("docs/rules.md:" << number << ": a fence opens inside the block of line "
+                                      << open->line);
+        }
         open->text += line + "\n";
       }
       continue;
@@ -224,7 +229,13 @@ TEST_CASE("docs/rules.md: every example runs as the guide shows", "[edge][docs]"
       unchecked_rule_file = 0;
       continue;
     }
-    if (block.lang != "yaml") continue;
+    // A fence the harness does not know is most likely a typo that would silently skip an
+    // example (or a stray ``` that swallowed some).
+    static const std::set<std::string> kProse = {"", "sh", "json", "text"};
+    if (block.lang != "yaml") {
+      CHECK(kProse.count(block.lang));
+      continue;
+    }
     {
       INFO("the rule file at docs/rules.md:" << unchecked_rule_file << " is never run");
       CHECK(unchecked_rule_file == 0);
