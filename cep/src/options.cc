@@ -70,6 +70,7 @@ const char* OptionTypeName(OptionType t) {
     case OptionType::kStringList: return "list of strings";
     case OptionType::kSecret: return "secret";
     case OptionType::kNode: return "map";
+    case OptionType::kStringMap: return "map of strings";
   }
   return "?";
 }
@@ -192,10 +193,15 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
 
 namespace options_internal {
 
-Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::string& path,
-             const SecretSource& secrets,
-             const std::function<std::string(size_t, const OptionValue&)>& apply) {
-  std::vector<std::string> errors;
+namespace {
+
+// One level of a (possibly nested) table: `specs` are the options of this map, their
+// names without the prefix of the level; `index[i]` is spec i's index in the whole table.
+void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index,
+                const ConfigNode& map, const std::string& path, const SecretSource& secrets,
+                const std::vector<std::string>& ignore,
+                const std::function<std::string(size_t, const OptionValue&)>& apply,
+                std::vector<std::string>& errors) {
   // "line:column: path.key: message" when the tree knows where the value (or, for a
   // missing key, its map) was written; "path.key: message" otherwise.
   auto fail = [&](const std::string& key, const std::string& msg) {
@@ -207,13 +213,45 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
     errors.push_back(where + Join(path, key) + ": " + msg);
   };
   if (!map.is_null() && !map.is_map()) {
-    return Status::InvalidArgument((path.empty() ? std::string("configuration") : path) +
-                                   ": expected a map of options, got " + Describe(map));
+    std::string where = map.line() > 0 ? std::to_string(map.line()) + ":" +
+                                             std::to_string(map.column() > 0 ? map.column() : 1) + ": "
+                                       : std::string();
+    errors.push_back(where + (path.empty() ? std::string("configuration") : path) +
+                     ": expected a map of options, got " + Describe(map));
+    return;
+  }
+
+  // Options of nested maps ("tls.ca_file") are handled one level down, per prefix.
+  std::vector<Spec> direct;
+  std::vector<size_t> direct_index;
+  std::vector<std::string> prefixes;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    size_t dot = specs[i].name.find('.');
+    if (dot == std::string::npos) {
+      direct.push_back(specs[i]);
+      direct_index.push_back(index[i]);
+    } else if (std::find(prefixes.begin(), prefixes.end(), specs[i].name.substr(0, dot)) == prefixes.end()) {
+      prefixes.push_back(specs[i].name.substr(0, dot));
+    }
+  }
+  for (const std::string& prefix : prefixes) {
+    std::vector<Spec> sub;
+    std::vector<size_t> sub_index;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      if (specs[i].name.rfind(prefix + ".", 0) != 0) continue;
+      Spec child = specs[i];
+      child.name = child.name.substr(prefix.size() + 1);
+      sub.push_back(std::move(child));
+      sub_index.push_back(index[i]);
+    }
+    static const ConfigNode kNullNode;
+    const ConfigNode* child = map.Find(prefix);
+    ApplyLevel(sub, sub_index, child ? *child : kNullNode, Join(path, prefix), secrets, {}, apply, errors);
   }
 
   // Every key written must be an option (secrets as <name>_env / <name>_file).
-  std::vector<std::string> known;
-  for (const Spec& s : specs) {
+  std::vector<std::string> known = prefixes;
+  for (const Spec& s : direct) {
     if (s.type == OptionType::kSecret) {
       known.push_back(s.name + "_env");
       known.push_back(s.name + "_file");
@@ -224,6 +262,7 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
   if (map.is_map()) {
     for (const auto& [key, value] : map.fields()) {
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      if (std::find(ignore.begin(), ignore.end(), key) != ignore.end()) continue;
       bool inline_secret = false;
       for (const Spec& s : specs) {
         if (s.type == OptionType::kSecret && s.name == key) inline_secret = true;
@@ -233,14 +272,16 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
                   "variable) or " + key + "_file (a file holding it)");
         continue;
       }
-      std::string hint = DidYouMean(key, known);
+      std::vector<std::string> all = known;
+      all.insert(all.end(), ignore.begin(), ignore.end());
+      std::string hint = DidYouMean(key, all);
       fail(key, "unknown option" + (hint.empty() ? std::string() : "; did you mean '" + hint + "'?"));
     }
   }
 
   static const ConfigNode kNull;
-  for (size_t i = 0; i < specs.size(); ++i) {
-    const Spec& s = specs[i];
+  for (size_t i = 0; i < direct.size(); ++i) {
+    const Spec& s = direct[i];
     OptionValue v;
     v.type = s.type;
     if (s.type == OptionType::kSecret) {
@@ -291,6 +332,21 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
       if (s.type == OptionType::kNode) {
         v.node = given == &defaulted ? &kNull : given;
         if (given == &defaulted) continue;  // nested tables have their own defaults
+      } else if (s.type == OptionType::kStringMap) {
+        if (!given->is_map()) {
+          fail(s.name, "expected a map of names to strings, got " + Describe(*given));
+          continue;
+        }
+        bool ok = true;
+        for (const auto& [k, item] : given->fields()) {
+          if (!item.is_scalar()) {
+            fail(s.name, "the value of '" + k + "' must be a string, got " + Describe(item));
+            ok = false;
+            break;
+          }
+          v.map.emplace_back(k, item.text());
+        }
+        if (!ok) continue;
       } else if (s.type == OptionType::kStringList) {
         if (given->is_scalar()) {
           v.list.push_back(given->text());
@@ -357,10 +413,20 @@ Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::s
         }
       }
     }
-    std::string msg = apply(i, v);
+    std::string msg = apply(direct_index[i], v);
     if (!msg.empty()) fail(s.type == OptionType::kSecret ? s.name + "_env" : s.name, msg);
   }
+}
 
+}  // namespace
+
+Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::string& path,
+             const SecretSource& secrets, const std::vector<std::string>& ignore,
+             const std::function<std::string(size_t, const OptionValue&)>& apply) {
+  std::vector<size_t> index(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i) index[i] = i;
+  std::vector<std::string> errors;
+  ApplyLevel(specs, index, map, path, secrets, ignore, apply, errors);
   if (errors.empty()) return Status::Ok();
   std::string all;
   for (const std::string& e : errors) all += (all.empty() ? "" : "\n") + e;

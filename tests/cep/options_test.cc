@@ -173,3 +173,54 @@ TEST_CASE("options: sizes and integers parse strictly", "[options]") {
   CHECK_FALSE(vigil::cep::ParseIntOption("12x", &i));
   CHECK_FALSE(vigil::cep::ParseIntOption("", &i));
 }
+
+namespace {
+
+struct Tls {
+  std::string ca_file, cert_file;
+  bool verify = true;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string url;
+};
+
+const std::vector<Option<Tls>>& NestedTable() {
+  static const std::vector<Option<Tls>> t = {
+      {"url", OptionType::kString, "", true, "URL.", {}, Member(&Tls::url)},
+      {"headers", OptionType::kStringMap, "", false, "Extra headers.", {}, Member(&Tls::headers)},
+      {"tls.ca_file", OptionType::kString, "", false, "CA.", {}, Member(&Tls::ca_file)},
+      {"tls.cert_file", OptionType::kString, "", false, "Cert.", {}, Member(&Tls::cert_file)},
+      {"tls.verify", OptionType::kBool, "true", false, "Verify.", {}, Member(&Tls::verify)},
+  };
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("options: dotted names are options of nested maps, string maps keep order", "[options]") {
+  ConfigNode tls = Map({{"ca_file", S("/ca.pem")}, {"verify", S("false")}});
+  ConfigNode headers = Map({{"X-B", S("2")}, {"X-A", S("1")}});
+  ConfigNode cfg = Map({{"url", S("u")}, {"tls", tls}, {"headers", headers}, {"type", S("webhook")}});
+  Tls t;
+  auto st = vigil::cep::ApplyOptions(NestedTable(), cfg, "sinks.x", &t, FakeSecrets({}, {}), {"type", "default"});
+  REQUIRE(st.ok());
+  CHECK(t.ca_file == "/ca.pem");
+  CHECK(t.verify == false);
+  CHECK(t.headers == std::vector<std::pair<std::string, std::string>>{{"X-B", "2"}, {"X-A", "1"}});
+
+  Tls d;
+  REQUIRE(vigil::cep::ApplyOptions(NestedTable(), Map({{"url", S("u")}}), "s", &d, FakeSecrets({}, {})).ok());
+  CHECK(d.verify == true);  // nested defaults apply without the nested map
+
+  ConfigNode bad = Map({{"url", S("u")}, {"tls", Map({{"ca_fle", S("x")}})}, {"tpye", S("w")},
+                        {"headers", Map({{"X", ConfigNode::List()}})}});
+  auto err = vigil::cep::ApplyOptions(NestedTable(), bad, "sinks.x", &d, FakeSecrets({}, {}), {"type"});
+  REQUIRE_FALSE(err.ok());
+  CHECK(err.message() ==
+        "sinks.x.tls.ca_fle: unknown option; did you mean 'ca_file'?\n"
+        "sinks.x.tpye: unknown option; did you mean 'type'?\n"
+        "sinks.x.headers: the value of 'X' must be a string, got a list");
+  auto notmap = vigil::cep::ApplyOptions(NestedTable(), Map({{"url", S("u")}, {"tls", S("yes")}}), "sinks.x", &d,
+                                         FakeSecrets({}, {}));
+  REQUIRE_FALSE(notmap.ok());
+  CHECK(notmap.message() == "sinks.x.tls: expected a map of options, got 'yes'");
+}

@@ -71,6 +71,7 @@ enum class OptionType : uint8_t {
   kStringList,  // a list of strings (a single string is a list of one)
   kSecret,      // never in the file: written as <name>_env (a variable) or <name>_file (a path)
   kNode,        // any sub-tree, handed to the setter as is (nested tables)
+  kStringMap,   // a map of scalars (HTTP headers, client properties), in file order
 };
 const char* OptionTypeName(OptionType t);
 
@@ -90,6 +91,7 @@ struct OptionValue {
   Duration duration = 0;          // kDuration, in nanoseconds
   uint64_t bytes = 0;             // kBytes
   std::vector<std::string> list;  // kStringList
+  std::vector<std::pair<std::string, std::string>> map;  // kStringMap
   const ConfigNode* node = nullptr;  // the node as written (always set; kNode uses it)
 };
 
@@ -108,7 +110,8 @@ struct Option {
 };
 
 // A setter that stores the value in a member: std::string (text), bool, integral types
-// (kInt, kDuration in ns, kBytes) or std::vector<std::string> (kStringList).
+// (kInt, kDuration in ns, kBytes), std::vector<std::string> (kStringList) or a vector of
+// string pairs (kStringMap).
 template <typename S, typename M>
 std::function<std::string(S&, const OptionValue&)> Member(M S::*member) {
   return [member](S& s, const OptionValue& v) -> std::string {
@@ -124,6 +127,8 @@ std::function<std::string(S&, const OptionValue&)> Member(M S::*member) {
       }
     } else if constexpr (std::is_same_v<M, std::vector<std::string>>) {
       s.*member = v.list;
+    } else if constexpr (std::is_same_v<M, std::vector<std::pair<std::string, std::string>>>) {
+      s.*member = v.map;
     } else {
       static_assert(sizeof(M) == 0, "Member(): unsupported member type; write a setter");
     }
@@ -153,7 +158,7 @@ struct Spec {
 // Checks `map` against `specs` and calls apply(i, value) for each option given or
 // defaulted. Collects every error (not only the first) as "path.key: message".
 Status Apply(const std::vector<Spec>& specs, const ConfigNode& map, const std::string& path,
-             const SecretSource& secrets,
+             const SecretSource& secrets, const std::vector<std::string>& ignore,
              const std::function<std::string(size_t, const OptionValue&)>& apply);
 std::string Markdown(const std::vector<Spec>& specs);
 }  // namespace options_internal
@@ -169,6 +174,8 @@ std::vector<options_internal::Spec> OptionSpecs(const std::vector<Option<S>>& ta
 }
 
 // Validates `map` (a map node; a null node counts as empty) against `table` and fills `out`.
+// An option name with dots ("tls.ca_file") is an option of a nested map (`tls: {ca_file:
+// ..}`). Keys in `ignore` are allowed and left to the caller (options common to a family).
 // Unknown keys (with a "did you mean"), missing required options, wrong types, enum values
 // outside the choices and secrets written inline are errors; every error is reported,
 // one per line, each as "<path>.<key>: <message>", prefixed with "<line>:<column>: " when
@@ -176,8 +183,9 @@ std::vector<options_internal::Spec> OptionSpecs(const std::vector<Option<S>>& ta
 template <typename S>
 Status ApplyOptions(const std::vector<Option<S>>& table, const ConfigNode& map,
                     const std::string& path, S* out,
-                    const SecretSource& secrets = SecretSource::Process()) {
-  return options_internal::Apply(OptionSpecs(table), map, path, secrets,
+                    const SecretSource& secrets = SecretSource::Process(),
+                    const std::vector<std::string>& ignore = {}) {
+  return options_internal::Apply(OptionSpecs(table), map, path, secrets, ignore,
                                  [&](size_t i, const OptionValue& v) -> std::string {
                                    return table[i].set ? table[i].set(*out, v) : std::string();
                                  });
