@@ -13,6 +13,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   catch2
   libsimdjson-dev
+  libpcre2-dev  # bench/hyperscan_bench only: the per-rule PCRE2 baseline
   libcurl4-openssl-dev
   libssl-dev
   mosquitto mosquitto-clients kcat

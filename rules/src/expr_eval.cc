@@ -399,6 +399,24 @@ cep::ConditionIndex LogicExpr::Index() const {
   return u;
 }
 
+PredicateBitsExpr::PredicateBitsExpr(std::vector<uint32_t> bits)
+    : Expr(ExprType::kBool), bits_(std::move(bits)) {
+  std::sort(bits_.begin(), bits_.end());
+  bits_.erase(std::unique(bits_.begin(), bits_.end()), bits_.end());
+}
+
+cep::ConditionIndex PredicateBitsExpr::Index() const {
+  cep::ConditionIndex i;
+  if (bits_.size() == 1) {
+    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
+    i.bit = bits_.front();
+  } else {
+    i.kind = cep::ConditionIndex::Kind::kAnyPredicateBit;
+    i.bits = bits_;
+  }
+  return i;
+}
+
 cep::ConditionIndex CompareExpr::Index() const {
   if (op_ != CompareOp::kEq) return {};
   const Expr* field = l_.get();

@@ -12,6 +12,7 @@
 
 #include "vigil/cep/condition.h"
 #include "vigil/cep/event.h"
+#include "predicate_set.h"
 
 namespace vigil::rules {
 
@@ -193,10 +194,8 @@ class InExpr final : public Expr {
   bool negated_;
 };
 
-enum class StringOp { kContains, kStartsWith, kEndsWith };
-
 // Evaluates contains/startswith/endswith directly. Used where a predicate cannot come from
-// the shared Hyperscan scan (computed subjects or needles).
+// the shared Hyperscan scan (computed subjects or needles, templates).
 class StringOpExpr final : public Expr {
  public:
   StringOpExpr(StringOp op, bool ignore_case, ExprPtr subject, std::vector<ExprPtr> needles)
@@ -212,21 +211,23 @@ class StringOpExpr final : public Expr {
   std::vector<ExprPtr> needles_;  // any of them
 };
 
-// Tests a bit of the event's shared predicate results (see predicate_set.h).
-class PredicateBitExpr final : public Expr {
+// Reads the event's shared predicate results (PredicateScanner): true if any of `bits` is
+// set. A string predicate on a plain field, or several ORed (`x contains ["a", "b"]`).
+class PredicateBitsExpr final : public Expr {
  public:
-  explicit PredicateBitExpr(uint32_t bit) : Expr(ExprType::kBool), bit_(bit) {}
+  // REQUIRES: bits is not empty.
+  explicit PredicateBitsExpr(std::vector<uint32_t> bits);
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
-  bool Test(EvalState& st) const override { return st.ctx.event.predicate_bit(bit_); }
-  cep::ConditionIndex Index() const override {
-    cep::ConditionIndex i;
-    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
-    i.bit = bit_;
-    return i;
+  bool Test(EvalState& st) const override {
+    for (uint32_t b : bits_) {
+      if (st.ctx.event.predicate_bit(b)) return true;
+    }
+    return false;
   }
+  cep::ConditionIndex Index() const override;
 
  private:
-  uint32_t bit_;
+  std::vector<uint32_t> bits_;  // sorted, no duplicates
 };
 
 class ExistsExpr final : public Expr {
@@ -317,7 +318,8 @@ namespace vigil::rules {
 
 class HsDatabase;
 
-// `s matches /re/` evaluated directly with a one-pattern Hyperscan database.
+// `s matches /re/` evaluated directly with a one-pattern Hyperscan database, for subjects
+// the shared scan cannot see (computed values, step references, templates).
 class RegexExpr final : public Expr {
  public:
   RegexExpr(ExprPtr subject, std::shared_ptr<const HsDatabase> db)

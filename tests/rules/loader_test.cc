@@ -24,6 +24,7 @@ bool Fires(const testing::Loaded& l, const cep::Condition& cond,
   for (const auto& [path, v] : values) {
     e.SetField(*l.fields->Find(path), cep::Value::String(e.CopyString(v)));
   }
+  l.ruleset.predicates->Scan(&e);
   return cond.Eval(cep::EvalContext{e, nullptr});
 }
 
