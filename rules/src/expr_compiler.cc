@@ -88,6 +88,7 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   macro_stack_.clear();
   failed_ = false;
   uses_steps_ = false;
+  uses_scratch_ = false;
   share_predicates_ = scope_.predicates != nullptr;
   sources_.push_back(&src);
   ParseError perr;
@@ -99,7 +100,7 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   ExprPtr root = BuildCondition(*ast);
   uses_steps = uses_steps_;
   if (!root || failed_) return nullptr;
-  return std::make_shared<CompiledCondition>(std::move(root), uses_steps);
+  return std::make_shared<CompiledCondition>(std::move(root), uses_steps, uses_scratch_);
 }
 
 ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
@@ -492,6 +493,7 @@ ExprPtr ExprCompiler::BuildCall(const Node& n) {
       return nullptr;
     }
     if (f == "len") return std::make_unique<LenExpr>(std::move(e));
+    uses_scratch_ = true;
     return std::make_unique<CaseExpr>(f == "upper", std::move(e));
   }
   if (f == "cidr_match") {

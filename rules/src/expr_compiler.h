@@ -102,6 +102,7 @@ class ExprCompiler {
   std::vector<const ExprSource*> sources_;   // innermost last: where offsets point
   std::vector<std::string> macro_stack_;     // for cycle detection
   bool uses_steps_ = false;
+  bool uses_scratch_ = false;  // a node computes strings (CaseExpr)
   bool failed_ = false;
   bool share_predicates_ = false;  // compiling a condition with scope_.predicates set
 };

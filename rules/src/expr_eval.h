@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <functional>
@@ -21,7 +22,8 @@ enum class ExprType { kUnknown, kNull, kBool, kNumber, kString, kList };
 
 struct EvalState {
   const cep::EvalContext& ctx;
-  cep::StringArena* scratch;  // for strings computed during this evaluation
+  // For strings computed during this evaluation; null when the expression computes none.
+  cep::StringArena* scratch;
 };
 
 class Expr {
@@ -211,7 +213,7 @@ class StringOpExpr final : public Expr {
   std::vector<ExprPtr> needles_;  // any of them
 };
 
-// Reads the event's shared predicate results (PredicateScanner): true if any of `bits` is
+// Reads the event's shared predicate results (PredicateScanner): true if any of its bits is
 // set. A string predicate on a plain field, or several ORed (`x contains ["a", "b"]`).
 class PredicateBitsExpr final : public Expr {
  public:
@@ -219,15 +221,21 @@ class PredicateBitsExpr final : public Expr {
   explicit PredicateBitsExpr(std::vector<uint32_t> bits);
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
   bool Test(EvalState& st) const override {
-    for (uint32_t b : bits_) {
+    if (st.ctx.event.predicate_bit(first_)) return true;
+    for (uint32_t b : more_) {
       if (st.ctx.event.predicate_bit(b)) return true;
     }
     return false;
   }
   cep::ConditionIndex Index() const override;
+  // The bit, when there is only one.
+  std::optional<uint32_t> single_bit() const {
+    return more_.empty() ? std::optional<uint32_t>(first_) : std::nullopt;
+  }
 
  private:
-  std::vector<uint32_t> bits_;  // sorted, no duplicates
+  uint32_t first_;              // the lowest bit, inline: most predicates have just one
+  std::vector<uint32_t> more_;  // the others, ascending
 };
 
 class ExistsExpr final : public Expr {
@@ -297,8 +305,8 @@ class ArithExpr final : public Expr {
 // Adapts a compiled boolean expression to the engine's Condition.
 class CompiledCondition final : public cep::Condition {
  public:
-  CompiledCondition(ExprPtr root, bool uses_steps)
-      : root_(std::move(root)), uses_steps_(uses_steps) {}
+  // `uses_scratch`: some node computes strings (lower, upper) and needs a scratch arena.
+  CompiledCondition(ExprPtr root, bool uses_steps, bool uses_scratch);
   bool Eval(const cep::EvalContext& ctx) const override;
   bool UsesSteps() const override { return uses_steps_; }
   cep::ConditionIndex Index() const override { return root_->Index(); }
@@ -306,6 +314,10 @@ class CompiledCondition final : public cep::Condition {
  private:
   ExprPtr root_;
   bool uses_steps_;
+  bool uses_scratch_;
+  // The whole condition is one shared predicate: Eval reads its bit without walking the
+  // tree (a ruleset of keyword rules is mostly such conditions).
+  int64_t single_bit_ = -1;
 };
 
 // Evaluates `e` once against `ctx` with a private scratch arena; strings in the result
