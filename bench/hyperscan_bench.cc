@@ -46,20 +46,21 @@ using vigil::cep::Event;
 using vigil::cep::Value;
 
 const char* const kTools[] = {
-    "mimikatz", "psexec",  "procdump", "rubeus",   "sharphound", "certutil",  "bitsadmin",
-    "regsvr32", "rundll32", "mshta",   "wmic",     "vssadmin",   "wbadmin",   "bcdedit",
-    "schtasks", "netsh",   "cscript",  "wscript",  "msbuild",    "installutil", "regasm",
-    "cmstp",    "odbcconf", "forfiles", "msiexec", "esentutl",   "extrac32",  "makecab",
-    "mavinject", "msdt",   "ntdsutil", "diskshadow", "adfind",   "nltest",    "dsquery",
-    "wevtutil", "winrm",   "comsvcs",  "lazagne",  "nanodump",   "seatbelt",  "sharpup",
-    "chisel",   "plink",   "ngrok",    "anydesk",  "rclone",     "megasync",  "7za",
+    "mimikatz",  "psexec",   "procdump", "rubeus",     "sharphound", "certutil",    "bitsadmin",
+    "regsvr32",  "rundll32", "mshta",    "wmic",       "vssadmin",   "wbadmin",     "bcdedit",
+    "schtasks",  "netsh",    "cscript",  "wscript",    "msbuild",    "installutil", "regasm",
+    "cmstp",     "odbcconf", "forfiles", "msiexec",    "esentutl",   "extrac32",    "makecab",
+    "mavinject", "msdt",     "ntdsutil", "diskshadow", "adfind",     "nltest",      "dsquery",
+    "wevtutil",  "winrm",    "comsvcs",  "lazagne",    "nanodump",   "seatbelt",    "sharpup",
+    "chisel",    "plink",    "ngrok",    "anydesk",    "rclone",     "megasync",    "7za",
     "winrar"};
 const char* const kFlags[] = {
-    "urlcache", "split",   "decode",  "encodedcommand", "noprofile", "windowstyle", "bypass",
-    "transfer", "download", "shadows", "minidump", "accepteula", "executionpolicy",
-    "hidden",   "nologo",  "scriptblock", "dumpcreds", "kerberoast", "asreproast", "dcsync",
-    "lsadump",  "sekurlsa", "logonpasswords", "ticket", "golden", "silver", "pth", "remote",
-    "tunnel",   "reverse", "socks",   "exfil",   "upload",  "archive", "password", "inject"};
+    "urlcache",        "split",    "decode",   "encodedcommand", "noprofile",      "windowstyle",
+    "bypass",          "transfer", "download", "shadows",        "minidump",       "accepteula",
+    "executionpolicy", "hidden",   "nologo",   "scriptblock",    "dumpcreds",      "kerberoast",
+    "asreproast",      "dcsync",   "lsadump",  "sekurlsa",       "logonpasswords", "ticket",
+    "golden",          "silver",   "pth",      "remote",         "tunnel",         "reverse",
+    "socks",           "exfil",    "upload",   "archive",        "password",       "inject"};
 const char* const kShares[] = {"admin", "c", "ipc", "sysvol", "netlogon", "print", "d", "backup"};
 const char* const kExts[] = {"ps1", "hta", "exe", "dll", "vbs", "js", "bat", "zip"};
 const char* const kBenign[] = {
@@ -97,7 +98,8 @@ const char* Pick(std::mt19937_64& rng, const char* const (&a)[N]) {
 std::string RandomToken(std::mt19937_64& rng, size_t n, const char* alphabet) {
   std::string s;
   size_t len = std::strlen(alphabet);
-  for (size_t i = 0; i < n; ++i) s.push_back(alphabet[rng() % len]);
+  for (size_t i = 0; i < n; ++i)
+    s.push_back(alphabet[rng() % len]);
   return s;
 }
 
@@ -109,10 +111,13 @@ std::vector<Predicate> MakePredicates(size_t n, std::mt19937_64& rng) {
     std::string tool = Pick(rng, kTools), flag = Pick(rng, kFlags);
     Predicate p;
     switch (rng() % 10) {
-      case 0: case 1: case 2:
+      case 0:
+      case 1:
+      case 2:
         p = {Predicate::Op::kContains, false, tool + ".exe -" + flag, ""};
         break;
-      case 3: case 4:
+      case 3:
+      case 4:
         p = {Predicate::Op::kContains, true, tool + " /" + flag, ""};
         break;
       case 5:
@@ -176,7 +181,8 @@ std::string RulesYaml(const std::vector<Predicate>& preds) {
         if (c == '\\' || c == '"') lit.push_back('\\');
         lit.push_back(c);
       }
-      expr += std::string(p.caseless ? "i" : "") + kOps[static_cast<int>(p.op)] + " \"" + lit + "\"";
+      expr +=
+          std::string(p.caseless ? "i" : "") + kOps[static_cast<int>(p.op)] + " \"" + lit + "\"";
     }
     std::string quoted;
     for (char c : expr) {
@@ -202,9 +208,12 @@ std::vector<std::string> MakeValues(size_t n, const std::vector<Predicate>& pred
     v.resize(150);
     if (rng() % 100 < hit_percent) {
       const Predicate& p = preds[rng() % preds.size()];
-      if (p.op == Predicate::Op::kStartsWith) v = p.sample + " " + v.substr(0, 120);
-      else if (p.op == Predicate::Op::kEndsWith) v = v.substr(0, 120) + p.sample;
-      else v.insert(60 + rng() % 40, " " + p.sample + " ");
+      if (p.op == Predicate::Op::kStartsWith)
+        v = p.sample + " " + v.substr(0, 120);
+      else if (p.op == Predicate::Op::kEndsWith)
+        v = v.substr(0, 120) + p.sample;
+      else
+        v.insert(60 + rng() % 40, " " + p.sample + " ");
     }
     out.push_back(std::move(v));
   }
@@ -227,7 +236,8 @@ struct Timing {
 Timing Run(size_t pool, size_t max_events, double budget_s,
            const std::function<uint64_t(size_t)>& hits) {
   Timing t;
-  for (size_t i = 0; i < std::min<size_t>(pool, 200); ++i) hits(i);  // warm caches and bits
+  for (size_t i = 0; i < std::min<size_t>(pool, 200); ++i)
+    hits(i);  // warm caches and bits
   auto start = std::chrono::steady_clock::now();
   while (t.events < max_events) {
     // Check the clock every 64 events: slow methods stop at the budget.
@@ -267,7 +277,8 @@ int main(int argc, char** argv) {
     double load_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start).count();
     if (!diags.empty() || rs.rules.size() != preds.size()) {
-      std::fprintf(stderr, "load failed: %s\n", diags.empty() ? "rules missing" : diags[0].ToString().c_str());
+      std::fprintf(stderr, "load failed: %s\n",
+                   diags.empty() ? "rules missing" : diags[0].ToString().c_str());
       return 1;
     }
     const vigil::cep::FieldId cmd = *fields->Find("process.command_line");
@@ -279,14 +290,16 @@ int main(int argc, char** argv) {
       events.push_back(std::move(e));
     }
     std::vector<const vigil::cep::Condition*> conds;
-    for (const auto& r : rs.rules) conds.push_back(r.spec.where.get());
+    for (const auto& r : rs.rules)
+      conds.push_back(r.spec.where.get());
     const vigil::rules::PredicateScanner& scanner = *rs.predicates;
     auto shared = [&](size_t i) -> uint64_t {
       Event& e = *events[i];
       scanner.Scan(&e);
       uint64_t n = 0;
       vigil::cep::EvalContext ctx{e, nullptr};
-      for (const vigil::cep::Condition* c : conds) n += c->Eval(ctx);
+      for (const vigil::cep::Condition* c : conds)
+        n += c->Eval(ctx);
       return n;
     };
     // Engine-style: rules indexed by their start bit.
@@ -308,7 +321,8 @@ int main(int argc, char** argv) {
       for (size_t w = 0; w < e.predicate_bits.size(); ++w) {
         for (uint64_t bits = e.predicate_bits[w]; bits; bits &= bits - 1) {
           size_t bit = w * 64 + static_cast<size_t>(__builtin_ctzll(bits));
-          for (uint32_t r : by_bit[bit]) n += conds[r]->Eval(ctx);
+          for (uint32_t r : by_bit[bit])
+            n += conds[r]->Eval(ctx);
         }
       }
       return n;
@@ -348,14 +362,17 @@ int main(int argc, char** argv) {
     for (size_t r = 0; r < preds.size(); ++r) {
       if (preds[r].op != Predicate::Op::kRegex) continue;
       hs_compile_error_t* err = nullptr;
-      unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (preds[r].caseless ? HS_FLAG_CASELESS : 0);
-      if (hs_compile(preds[r].text.c_str(), flags, HS_MODE_BLOCK, nullptr, &hs_dbs[r], &err) != HS_SUCCESS ||
+      unsigned flags =
+          HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (preds[r].caseless ? HS_FLAG_CASELESS : 0);
+      if (hs_compile(preds[r].text.c_str(), flags, HS_MODE_BLOCK, nullptr, &hs_dbs[r], &err) !=
+              HS_SUCCESS ||
           hs_alloc_scratch(hs_dbs[r], &hs_scratch) != HS_SUCCESS) {
         std::fprintf(stderr, "hs_compile %s failed\n", preds[r].text.c_str());
         return 1;
       }
     }
-    auto hs_stop = [](unsigned, unsigned long long, unsigned long long, unsigned, void* ctx) -> int {
+    auto hs_stop = [](unsigned, unsigned long long, unsigned long long, unsigned,
+                      void* ctx) -> int {
       *static_cast<bool*>(ctx) = true;
       return 1;
     };
@@ -371,13 +388,16 @@ int main(int argc, char** argv) {
             hit = p.caseless ? FindFold(v, t) : v.find(t) != std::string_view::npos;
             break;
           case Predicate::Op::kStartsWith:
-            hit = v.size() >= t.size() && (p.caseless ? FindFold(v.substr(0, t.size()), t) : v.substr(0, t.size()) == t);
+            hit = v.size() >= t.size() &&
+                  (p.caseless ? FindFold(v.substr(0, t.size()), t) : v.substr(0, t.size()) == t);
             break;
           case Predicate::Op::kEndsWith:
-            hit = v.size() >= t.size() && (p.caseless ? FindFold(v.substr(v.size() - t.size()), t) : v.substr(v.size() - t.size()) == t);
+            hit = v.size() >= t.size() && (p.caseless ? FindFold(v.substr(v.size() - t.size()), t)
+                                                      : v.substr(v.size() - t.size()) == t);
             break;
           case Predicate::Op::kRegex:
-            hs_scan(hs_dbs[r], v.data(), static_cast<unsigned>(v.size()), 0, hs_scratch, hs_stop, &hit);
+            hs_scan(hs_dbs[r], v.data(), static_cast<unsigned>(v.size()), 0, hs_scratch, hs_stop,
+                    &hit);
             break;
         }
         n += hit;
@@ -388,10 +408,14 @@ int main(int argc, char** argv) {
     // --- Per rule: every predicate a regex (keywords escaped and anchored). ---
     auto as_regex = [](const Predicate& p, bool pcre) {
       switch (p.op) {
-        case Predicate::Op::kContains: return RegexEscape(p.text);
-        case Predicate::Op::kStartsWith: return "^" + RegexEscape(p.text);
-        case Predicate::Op::kEndsWith: return RegexEscape(p.text) + (pcre ? "\\z" : "$");
-        case Predicate::Op::kRegex: return p.text;
+        case Predicate::Op::kContains:
+          return RegexEscape(p.text);
+        case Predicate::Op::kStartsWith:
+          return "^" + RegexEscape(p.text);
+        case Predicate::Op::kEndsWith:
+          return RegexEscape(p.text) + (pcre ? "\\z" : "$");
+        case Predicate::Op::kRegex:
+          return p.text;
       }
       return std::string();
     };
@@ -427,33 +451,32 @@ int main(int argc, char** argv) {
     auto std_regex = [&](size_t i) -> uint64_t {
       const std::string& v = values[i];
       uint64_t n = 0;
-      for (const std::regex& re : stdre) n += std::regex_search(v, re);
+      for (const std::regex& re : stdre)
+        n += std::regex_search(v, re);
       return n;
     };
 
     // Hits per event of the reference, to check every method over the events it ran.
     std::vector<uint64_t> prefix(kPool + 1, 0);
-    for (size_t i = 0; i < kPool; ++i) prefix[i + 1] = prefix[i] + shared(i);
-    auto expected = [&](size_t n) {
-      return (n / kPool) * prefix[kPool] + prefix[n % kPool];
-    };
+    for (size_t i = 0; i < kPool; ++i)
+      prefix[i + 1] = prefix[i] + shared(i);
+    auto expected = [&](size_t n) { return (n / kPool) * prefix[kPool] + prefix[n % kPool]; };
 
     struct Method {
       const char* name;
       std::function<uint64_t(size_t)> fn;
     };
-    const Method methods[] = {{"hyperscan", shared},
-                              {"hyperscan_indexed", indexed},
-                              {"engine", through_engine},
-                              {"per_rule_hs", per_rule_hs},
-                              {"pcre2", pcre2},
-                              {"std_regex", std_regex}};
+    const Method methods[] = {{"hyperscan", shared},      {"hyperscan_indexed", indexed},
+                              {"engine", through_engine}, {"per_rule_hs", per_rule_hs},
+                              {"pcre2", pcre2},           {"std_regex", std_regex}};
     size_t events_hit = 0;
-    for (size_t i = 0; i < kPool; ++i) events_hit += prefix[i + 1] != prefix[i];
+    for (size_t i = 0; i < kPool; ++i)
+      events_hit += prefix[i + 1] != prefix[i];
     double reference_ns = 0;
     bool ok = true;
     for (const Method& m : methods) {
-      if (!only.empty() && only.find("," + std::string(m.name) + ",") == std::string::npos) continue;
+      if (!only.empty() && only.find("," + std::string(m.name) + ",") == std::string::npos)
+        continue;
       Timing t = Run(kPool, n_events, budget, m.fn);
       double ns = t.seconds * 1e9 / static_cast<double>(t.events);
       if (reference_ns == 0) reference_ns = ns;
@@ -465,12 +488,12 @@ int main(int argc, char** argv) {
           "\"events_per_s\":%.0f,\"ns_per_event\":%.1f,\"hyperscan_speedup\":%.1f,"
           "\"load_seconds\":%.3f,\"agrees\":%s}\n",
           m.name, n_patterns, t.events, static_cast<unsigned long long>(t.hits),
-          100.0 * static_cast<double>(events_hit) / kPool,
-          t.seconds, t.events / t.seconds, ns, ns / reference_ns, load_s,
-          agree ? "true" : "false");
+          100.0 * static_cast<double>(events_hit) / kPool, t.seconds, t.events / t.seconds, ns,
+          ns / reference_ns, load_s, agree ? "true" : "false");
       std::fflush(stdout);
     }
-    for (auto* db : hs_dbs) hs_free_database(db);
+    for (auto* db : hs_dbs)
+      hs_free_database(db);
     hs_free_scratch(hs_scratch);
     for (size_t r = 0; r < preds.size(); ++r) {
       pcre2_match_data_free(pcre_md[r]);

@@ -82,7 +82,8 @@ void CompileGroup(const std::vector<HsPattern>& all, std::vector<size_t> group,
   while (!group.empty()) {
     std::vector<HsPattern> patterns;
     patterns.reserve(group.size());
-    for (size_t i : group) patterns.push_back(all[i]);
+    for (size_t i : group)
+      patterns.push_back(all[i]);
     size_t bad_index = HsDatabase::kUnattributed;
     auto db = HsDatabase::Compile(patterns, &bad_index);
     if (db.ok()) {
@@ -157,13 +158,15 @@ PredicateScanner::~PredicateScanner() = default;
 
 size_t PredicateScanner::database_count() const {
   size_t n = 0;
-  for (const FieldDatabases& f : fields_) n += f.databases.size();
+  for (const FieldDatabases& f : fields_)
+    n += f.databases.size();
   return n;
 }
 
 std::vector<cep::FieldId> PredicateScanner::fields() const {
   std::vector<cep::FieldId> out;
-  for (const FieldDatabases& f : fields_) out.push_back(f.field);
+  for (const FieldDatabases& f : fields_)
+    out.push_back(f.field);
   return out;
 }
 

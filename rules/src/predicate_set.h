@@ -89,8 +89,8 @@ class PredicateSetBuilder {
     uint32_t bit;
     std::vector<Occurrence> occurrences;
   };
-  std::vector<Entry> predicates_;                // by bit
-  std::map<SharedPredicate, uint32_t> by_value_;  // → bit
+  std::vector<Entry> predicates_;                                    // by bit
+  std::map<SharedPredicate, uint32_t> by_value_;                     // → bit
   std::map<std::pair<std::string, unsigned>, std::string> checked_;  // → reason
   uint32_t owner_ = 0;
 };

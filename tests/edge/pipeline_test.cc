@@ -1,17 +1,19 @@
 // The Pipeline that `replay` and `test` share: every decoded event gets the ruleset's shared
 // string-predicate scan before the engine sees it, one scan per string field.
+#include "vigil/edge/pipeline.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
-
-#include "vigil/edge/pipeline.h"
 
 namespace vigil::edge {
 namespace {
 
 struct Collect final : AlertHandler {
   std::vector<std::string> alerts;  // "rule key"
-  void OnAlert(const alerting::Alert& a) override { alerts.push_back(a.rule_id + " " + a.key_json); }
+  void OnAlert(const alerting::Alert& a) override {
+    alerts.push_back(a.rule_id + " " + a.key_json);
+  }
 };
 
 std::string Event(int second, const std::string& cmd, const std::string& user) {

@@ -1,13 +1,14 @@
 // The shared string predicates (architecture decision 1): every contains / startswith /
 // endswith (and i-form) and `matches` on a plain field, across all rules of a ruleset, in
 // one Hyperscan database per field; one scan per field per event; conditions read bits.
+#include "vigil/rules/predicates.h"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "loader_support.h"
 #include "support/temp_dir.h"
-#include "vigil/rules/predicates.h"
 
 namespace vigil::rules {
 namespace {
@@ -17,12 +18,15 @@ using testing::LoadYaml;
 using Fields = std::vector<std::pair<std::string, cep::Value>>;
 using Ids = std::vector<std::string>;
 
-cep::Value S(std::string_view s) { return cep::Value::String(s); }
+cep::Value S(std::string_view s) {
+  return cep::Value::String(s);
+}
 
 // An event with `values` (strings and JSON copied in), scanned by the ruleset's scanner.
 std::unique_ptr<cep::Event> Scanned(const testing::Loaded& l, const Fields& values,
                                     PredicateScanStats* stats = nullptr) {
-  for (const auto& [path, v] : values) l.fields->Intern(path);
+  for (const auto& [path, v] : values)
+    l.fields->Intern(path);
   auto e = std::make_unique<cep::Event>();
   e->ResetFields(l.fields->size());
   for (const auto& [path, v] : values) {
@@ -122,7 +126,8 @@ TEST_CASE("predicates: empty needles and regexes that match the empty string",
   // nothing matches everywhere (as in PCRE).
   CHECK(Firing(*l, {{"s", S("")}}) ==
         Ids{"contains-empty", "starts-empty", "ends-empty", "star", "empty-line"});
-  CHECK(Firing(*l, {{"s", S("xyz")}}) == Ids{"contains-empty", "starts-empty", "ends-empty", "star"});
+  CHECK(Firing(*l, {{"s", S("xyz")}}) ==
+        Ids{"contains-empty", "starts-empty", "ends-empty", "star"});
   // Not a string: false, however empty the needle.
   CHECK(Firing(*l, {{"s", cep::Value::Int(0)}}) == Ids{});
   CHECK(Firing(*l, {}) == Ids{});
@@ -143,7 +148,8 @@ TEST_CASE("predicates: missing and non-string fields set no bits", "[rules][pred
     PredicateScanStats stats;
     auto e = Scanned(*l, f, &stats);
     CHECK(stats.fields_scanned == 0);
-    for (uint64_t w : e->predicate_bits) CHECK(w == 0);
+    for (uint64_t w : e->predicate_bits)
+      CHECK(w == 0);
     CHECK(Firing(*l, f) == Ids{"negated"});
   }
   CHECK(Firing(*l, {{"v", S("1")}}) == Ids{"contains", "regex"});
@@ -212,8 +218,7 @@ TEST_CASE("predicates: many rules on one field share one database, scanned once 
   CHECK(scanner.field_count() == 2);
   CHECK(scanner.database_count() == 2);
   PredicateScanStats stats;
-  Scanned(*l, {{"cmd", S("c:\\temp\\5 -arg2=1 tool8.exe /x3")}, {"user", S("svc_backup")}},
-          &stats);
+  Scanned(*l, {{"cmd", S("c:\\temp\\5 -arg2=1 tool8.exe /x3")}, {"user", S("svc_backup")}}, &stats);
   Scanned(*l, {{"cmd", S("nothing")}}, &stats);
   Scanned(*l, {{"user", S("alice")}}, &stats);
   // Three events, four string fields among them: four scans, whatever the rule count.
@@ -228,7 +233,8 @@ TEST_CASE("predicates: many rules on one field share one database, scanned once 
 
 TEST_CASE("predicates: a reused event keeps its bit storage", "[rules][predicates]") {
   std::vector<std::pair<std::string, std::string>> wheres;
-  for (int i = 0; i < 130; ++i) wheres.emplace_back("r" + std::to_string(i), "s contains \"[" + std::to_string(i) + "]\"");
+  for (int i = 0; i < 130; ++i)
+    wheres.emplace_back("r" + std::to_string(i), "s contains \"[" + std::to_string(i) + "]\"");
   auto l = LoadYaml(Rules(wheres));
   REQUIRE(l->Errors() == "");
   auto e = Scanned(*l, {{"s", S("[129]")}});
@@ -242,13 +248,15 @@ TEST_CASE("predicates: a reused event keeps its bit storage", "[rules][predicate
   }
   // The last scan's bits only: [64] and [65] (no leftovers of [1] or [129]).
   size_t set = 0;
-  for (uint64_t w : e->predicate_bits) set += static_cast<size_t>(__builtin_popcountll(w));
+  for (uint64_t w : e->predicate_bits)
+    set += static_cast<size_t>(__builtin_popcountll(w));
   CHECK(set == 2);
 }
 
-TEST_CASE("predicates: computed subjects, step references and field needles are evaluated "
-          "directly",
-          "[rules][predicates]") {
+TEST_CASE(
+    "predicates: computed subjects, step references and field needles are evaluated "
+    "directly",
+    "[rules][predicates]") {
   auto l = LoadYaml(
       "rules:\n"
       "  - id: lower\n    where: 'lower(cmd) contains \"abc\"'\n"
@@ -269,9 +277,10 @@ TEST_CASE("predicates: computed subjects, step references and field needles are 
 
 TEST_CASE("predicates: an or of string predicates indexes as any of their bits",
           "[rules][predicates]") {
-  auto l = LoadYaml(Rules({{"or", "cmd contains \"psexec\" or cmd icontains [\"mimikatz\", \"rubeus\"]"},
-                           {"and", "user == \"x\" and cmd matches /a+b/"},
-                           {"mixed", "cmd contains \"a\" or user == \"b\""}}));
+  auto l =
+      LoadYaml(Rules({{"or", "cmd contains \"psexec\" or cmd icontains [\"mimikatz\", \"rubeus\"]"},
+                      {"and", "user == \"x\" and cmd matches /a+b/"},
+                      {"mixed", "cmd contains \"a\" or user == \"b\""}}));
   REQUIRE(l->Errors() == "");
   cep::ConditionIndex any = l->rule("or").spec.where->Index();
   CHECK(any.kind == cep::ConditionIndex::Kind::kAnyPredicateBit);
@@ -281,9 +290,10 @@ TEST_CASE("predicates: an or of string predicates indexes as any of their bits",
   CHECK(l->rule("mixed").spec.where->Index().kind == cep::ConditionIndex::Kind::kNone);
 }
 
-TEST_CASE("predicates: a regex Hyperscan rejects is an error at its position, and its file "
-          "does not load",
-          "[rules][predicates]") {
+TEST_CASE(
+    "predicates: a regex Hyperscan rejects is an error at its position, and its file "
+    "does not load",
+    "[rules][predicates]") {
   vigil::testing::TempDir dir;
   dir.Write("bad.yaml",
             "rules:\n"
@@ -301,10 +311,12 @@ TEST_CASE("predicates: a regex Hyperscan rejects is an error at its position, an
             "    where: 'cmd contains \"ok\" or cmd matches /(a)b/'\n");
   auto l = LoadPaths({dir.path() + "/bad.yaml", dir.path() + "/good.yaml"});
   CHECK(l->Errors() ==
-        dir.path() + "/bad.yaml:5:25: regex /(a)\\1/ does not compile: Back-references are "
-                     "unsupported.\n" +
-        dir.path() + "/bad.yaml:9:19: regex /(?<=a)b/ does not compile: Zero-width assertions "
-                     "are not supported.");
+        dir.path() +
+            "/bad.yaml:5:25: regex /(a)\\1/ does not compile: Back-references are "
+            "unsupported.\n" +
+            dir.path() +
+            "/bad.yaml:9:19: regex /(?<=a)b/ does not compile: Zero-width assertions "
+            "are not supported.");
   CHECK(l->ids() == Ids{"other"});
   // Only the predicates of the rule that loaded are compiled.
   CHECK(l->ruleset.predicates->predicate_count() == 2);
@@ -318,15 +330,15 @@ TEST_CASE("predicates: a regex in a macro is reported where the macro writes it"
       "rules:\n"
       "  - id: uses-macro\n"
       "    where: 'odd'\n");
-  CHECK_THAT(l->Errors(),
-             Catch::StartsWith("r.yaml:2:21: regex /a(?=b)/ does not compile: ") &&
-                 Catch::EndsWith(" (in macro odd)"));
+  CHECK_THAT(l->Errors(), Catch::StartsWith("r.yaml:2:21: regex /a(?=b)/ does not compile: ") &&
+                              Catch::EndsWith(" (in macro odd)"));
   CHECK(l->ids() == Ids{});
 }
 
-TEST_CASE("predicates: a pattern too large for Hyperscan, found only by the full compile, "
-          "is an error at its position",
-          "[rules][predicates]") {
+TEST_CASE(
+    "predicates: a pattern too large for Hyperscan, found only by the full compile, "
+    "is an error at its position",
+    "[rules][predicates]") {
   // Hyperscan's analysis accepts it; its compiler then runs out of resources, and reports
   // no pattern index when others share the database.
   vigil::testing::TempDir dir;

@@ -20,7 +20,7 @@ struct PredicateScanStats {
   uint64_t events = 0;          // events scanned
   uint64_t fields_scanned = 0;  // string fields handed to Hyperscan
   uint64_t bytes_scanned = 0;
-  uint64_t scan_errors = 0;     // Hyperscan failures: the field's predicates stay false
+  uint64_t scan_errors = 0;  // Hyperscan failures: the field's predicates stay false
 };
 
 // Built by the rule loader; owned by the Ruleset whose conditions read its bits.
