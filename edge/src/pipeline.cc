@@ -83,6 +83,9 @@ RecordOutcome Pipeline::Process(std::string_view record, std::string_view source
   if (extractor_) extractor_->Apply(event.get());
   event->stream = stream_index_;
   event->identity = ingest::EventIdentity(source, position);
+  // Every string predicate of every rule, one Hyperscan scan per field (decision 1); the
+  // engine's index and the rules' conditions read the bits.
+  rules_.predicates->Scan(event.get(), &stats_.predicates);
   ++stats_.events;
   if (engine_->Process(std::move(event)) == cep::ProcessResult::kLate) {
     ++stats_.late;

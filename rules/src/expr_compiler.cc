@@ -88,6 +88,8 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   macro_stack_.clear();
   failed_ = false;
   uses_steps_ = false;
+  uses_scratch_ = false;
+  share_predicates_ = scope_.predicates != nullptr;
   sources_.push_back(&src);
   ParseError perr;
   auto ast = ParseExpression(src.text, &perr);
@@ -98,7 +100,7 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   ExprPtr root = BuildCondition(*ast);
   uses_steps = uses_steps_;
   if (!root || failed_) return nullptr;
-  return std::make_shared<CompiledCondition>(std::move(root), uses_steps);
+  return std::make_shared<CompiledCondition>(std::move(root), uses_steps, uses_scratch_);
 }
 
 ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
@@ -106,6 +108,7 @@ ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
   macro_stack_.clear();
   failed_ = false;
   uses_steps_ = false;
+  share_predicates_ = false;
   sources_.push_back(&src);
   ParseError perr;
   auto ast = ParseExpression(src.text, &perr);
@@ -382,6 +385,7 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
   }
   const Node& rhs = *n.children[1];
   std::vector<ExprPtr> needles;
+  std::vector<const Node*> needle_nodes;
   auto add = [&](const Node& item) -> bool {
     ExprPtr e = Build(item);
     if (!e) return false;
@@ -390,6 +394,7 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
       return false;
     }
     needles.push_back(std::move(e));
+    needle_nodes.push_back(&item);
     return true;
   };
   if (rhs.kind == NodeKind::kList) {
@@ -403,7 +408,29 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
   StringOp op = n.text == "contains"     ? StringOp::kContains
                 : n.text == "startswith" ? StringOp::kStartsWith
                                          : StringOp::kEndsWith;
+  const auto* field = dynamic_cast<const FieldExpr*>(subject.get());
+  bool literal_needles = !needles.empty();
+  for (const ExprPtr& e : needles) literal_needles &= e->constant() != nullptr;
+  if (share_predicates_ && field && literal_needles) {
+    // One shared predicate per needle; the expression is true if any of them matched.
+    std::vector<uint32_t> bits;
+    const std::string op_text = (n.flag ? "i" : "") + n.text;
+    for (size_t i = 0; i < needles.size(); ++i) {
+      std::string_view needle = needles[i]->constant()->s;
+      std::string what = "'" + op_text + " \"" + std::string(needle) + "\"'";
+      bits.push_back(AddShared(*needle_nodes[i],
+                               LiteralPredicate(field->id(), op, n.flag, needle), what));
+    }
+    return std::make_unique<PredicateBitsExpr>(std::move(bits));
+  }
   return std::make_unique<StringOpExpr>(op, n.flag, std::move(subject), std::move(needles));
+}
+
+uint32_t ExprCompiler::AddShared(const Node& at, const SharedPredicate& p,
+                                 const std::string& what) {
+  SourcePos pos = sources_.empty() ? SourcePos{} : sources_.back()->At(at.offset);
+  std::string suffix = macro_stack_.empty() ? "" : " (in macro " + macro_stack_.back() + ")";
+  return scope_.predicates->Add(p, pos, what, suffix);
 }
 
 ExprPtr ExprCompiler::BuildMatches(const Node& n) {
@@ -415,17 +442,23 @@ ExprPtr ExprCompiler::BuildMatches(const Node& n) {
     return nullptr;
   }
   const Node& re = *n.children[1];
+  const std::string what = "regex /" + re.text + "/";
+  if (const auto* field = dynamic_cast<const FieldExpr*>(subject.get());
+      share_predicates_ && field) {
+    SharedPredicate p = RegexPredicate(field->id(), re.text, re.regex_flags);
+    std::string reason = scope_.predicates->Check(p);
+    if (!reason.empty()) {
+      Error(re, what + " does not compile: " + reason);
+      return nullptr;
+    }
+    return std::make_unique<PredicateBitsExpr>(std::vector<uint32_t>{AddShared(re, p, what)});
+  }
   HsPattern p;
   p.expression = re.text;
-  p.flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
-  for (char f : re.regex_flags) {
-    if (f == 'i') p.flags |= HS_FLAG_CASELESS;
-    if (f == 'm') p.flags |= HS_FLAG_MULTILINE;
-    if (f == 's') p.flags |= HS_FLAG_DOTALL;
-  }
+  p.flags = RegexFlags(re.regex_flags);
   auto db = HsDatabase::Compile({p}, nullptr);
   if (!db.ok()) {
-    Error(re, "regex /" + re.text + "/ does not compile: " + db.status().message());
+    Error(re, what + " does not compile: " + db.status().message());
     return nullptr;
   }
   return std::make_unique<RegexExpr>(std::move(subject),
@@ -460,6 +493,7 @@ ExprPtr ExprCompiler::BuildCall(const Node& n) {
       return nullptr;
     }
     if (f == "len") return std::make_unique<LenExpr>(std::move(e));
+    uses_scratch_ = true;
     return std::make_unique<CaseExpr>(f == "upper", std::move(e));
   }
   if (f == "cidr_match") {

@@ -8,6 +8,7 @@
 
 #include "expr_ast.h"
 #include "expr_eval.h"
+#include "predicate_set.h"
 #include "vigil/cep/condition.h"
 #include "vigil/cep/event.h"
 #include "vigil/rules/diagnostic.h"
@@ -60,6 +61,11 @@ struct CompileScope {
   // Templates: `key.<field>` names a field of the rule's key.
   const std::vector<std::string>* key_names = nullptr;
   cep::FieldRegistry* fields = nullptr;
+  // Where conditions put their string predicates on plain fields, to be matched by the
+  // ruleset's shared scan (architecture decision 1). Null: every predicate is evaluated
+  // directly. Values (templates) never use it: they are evaluated on whichever event an
+  // alert renders, not as a condition on a scanned event.
+  PredicateSetBuilder* predicates = nullptr;
 };
 
 // The canonical text of an expression: macros expanded, named lists inlined. Equal texts
@@ -86,6 +92,8 @@ class ExprCompiler {
   ExprPtr BuildIn(const Node& n);
   ExprPtr BuildStringOp(const Node& n);
   ExprPtr BuildMatches(const Node& n);
+  // Adds `p` to the shared predicates; `at` is where it is written, `what` names it.
+  uint32_t AddShared(const Node& at, const SharedPredicate& p, const std::string& what);
   void Error(const Node& n, std::string message);
   void Error(size_t offset, std::string message);
 
@@ -94,7 +102,9 @@ class ExprCompiler {
   std::vector<const ExprSource*> sources_;   // innermost last: where offsets point
   std::vector<std::string> macro_stack_;     // for cycle detection
   bool uses_steps_ = false;
+  bool uses_scratch_ = false;  // a node computes strings (CaseExpr)
   bool failed_ = false;
+  bool share_predicates_ = false;  // compiling a condition with scope_.predicates set
 };
 
 }  // namespace vigil::rules

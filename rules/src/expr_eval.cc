@@ -351,7 +351,21 @@ cep::StringArena& ThreadScratch() {
 }
 }  // namespace
 
+CompiledCondition::CompiledCondition(ExprPtr root, bool uses_steps, bool uses_scratch)
+    : root_(std::move(root)), uses_steps_(uses_steps), uses_scratch_(uses_scratch) {
+  if (const auto* p = dynamic_cast<const PredicateBitsExpr*>(root_.get())) {
+    if (auto bit = p->single_bit()) single_bit_ = *bit;
+  }
+}
+
 bool CompiledCondition::Eval(const cep::EvalContext& ctx) const {
+  if (single_bit_ >= 0) return ctx.event.predicate_bit(static_cast<uint32_t>(single_bit_));
+  if (!uses_scratch_) {
+    // Most conditions (bits, comparisons, lists) compute no strings: skip the per-thread
+    // arena, whose lookup and reset would cost as much as the rest of such a condition.
+    EvalState st{ctx, nullptr};
+    return root_->Test(st);
+  }
   cep::StringArena& scratch = ThreadScratch();
   EvalState st{ctx, &scratch};
   bool r = root_->Test(st);
@@ -397,6 +411,27 @@ cep::ConditionIndex LogicExpr::Index() const {
     u = cep::ConditionIndex::Union(u, terms_[i]->Index());
   }
   return u;
+}
+
+PredicateBitsExpr::PredicateBitsExpr(std::vector<uint32_t> bits)
+    : Expr(ExprType::kBool), more_(std::move(bits)) {
+  std::sort(more_.begin(), more_.end());
+  more_.erase(std::unique(more_.begin(), more_.end()), more_.end());
+  first_ = more_.front();
+  more_.erase(more_.begin());
+}
+
+cep::ConditionIndex PredicateBitsExpr::Index() const {
+  cep::ConditionIndex i;
+  if (more_.empty()) {
+    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
+    i.bit = first_;
+  } else {
+    i.kind = cep::ConditionIndex::Kind::kAnyPredicateBit;
+    i.bits.push_back(first_);
+    i.bits.insert(i.bits.end(), more_.begin(), more_.end());
+  }
+  return i;
 }
 
 cep::ConditionIndex CompareExpr::Index() const {

@@ -166,7 +166,13 @@ class Loader {
 
   Ruleset Finish() {
     for (FileDoc& doc : docs_) CollectDefinitions(doc);
-    std::vector<std::pair<std::string, Rule>> loaded;  // file, rule
+    struct Loaded {
+      std::string file;
+      uint32_t serial;  // its owner number for the shared predicates
+      Rule rule;
+    };
+    std::vector<Loaded> loaded;
+    uint32_t serial = 0;
     for (FileDoc& doc : docs_) {
       if (!doc.parsed || !doc.root.IsMap()) continue;
       for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
@@ -180,24 +186,42 @@ class Loader {
         }
         for (const YAML::Node& r : rules) {
           Rule rule;
-          if (LoadRule(doc.path, r, &rule)) loaded.emplace_back(doc.path, std::move(rule));
+          predicates_.SetOwner(serial);
+          if (LoadRule(doc.path, r, &rule)) loaded.push_back({doc.path, serial, std::move(rule)});
+          ++serial;
         }
       }
     }
     // Ids are unique across the ruleset.
     std::map<std::string, SourcePos> seen;
-    for (const auto& [file, rule] : loaded) {
-      auto [it, inserted] = seen.emplace(rule.id, rule.pos);
+    for (const Loaded& l : loaded) {
+      auto [it, inserted] = seen.emplace(l.rule.id, l.rule.pos);
       if (!inserted) {
-        Error(rule.pos, "duplicate rule id '" + rule.id + "' (first defined at " +
-                            it->second.file + ":" + std::to_string(it->second.line) + ")");
+        Error(l.rule.pos, "duplicate rule id '" + l.rule.id + "' (first defined at " +
+                              it->second.file + ":" + std::to_string(it->second.line) + ")");
       }
     }
-    // A file with any error contributes nothing.
+    // A file with any error contributes nothing. The shared predicates of the rules that
+    // remain compile into one database per field; a pattern Hyperscan rejects only then
+    // (resource limits) is an error where it is written, and its rules do not load either.
     std::set<std::string> bad_files;
-    for (const Diagnostic& d : *diags_) bad_files.insert(d.pos.file);
-    for (auto& [file, rule] : loaded) {
-      if (!bad_files.count(file)) result_.rules.push_back(std::move(rule));
+    std::set<uint32_t> rejected;
+    auto keep = [&](const Loaded& l) { return !bad_files.count(l.file) && !rejected.count(l.serial); };
+    for (;;) {
+      for (const Diagnostic& d : *diags_) bad_files.insert(d.pos.file);
+      std::vector<bool> kept(serial, false);
+      for (const Loaded& l : loaded) kept[l.serial] = keep(l);
+      std::vector<PredicateSetBuilder::Rejection> rejections;
+      result_.predicates =
+          predicates_.Build([&](uint32_t owner) { return kept[owner]; }, &rejections);
+      if (rejections.empty()) break;
+      for (PredicateSetBuilder::Rejection& r : rejections) {
+        rejected.insert(r.owner);
+        diags_->push_back(std::move(r.diag));
+      }
+    }
+    for (Loaded& l : loaded) {
+      if (keep(l)) result_.rules.push_back(std::move(l.rule));
     }
     // The same error reached through a macro used by several rules is reported once.
     std::vector<Diagnostic> unique;
@@ -421,6 +445,7 @@ class Loader {
     scope.macros = &macros_;
     scope.lists = &lists_;
     scope.fields = fields_;
+    scope.predicates = &predicates_;
     return scope;
   }
 
@@ -947,6 +972,7 @@ class Loader {
   std::vector<FileDoc> docs_;
   MacroTable macros_;
   ListTable lists_;
+  PredicateSetBuilder predicates_;
   Ruleset result_;
 };
 

@@ -20,13 +20,25 @@ using testing::N;
 using testing::S;
 
 // "true" or "false" for `text` over an event with `values`, or "error: ..." when the text
-// does not compile.
+// does not compile. Every condition is compiled twice, with its string predicates
+// evaluated directly and through the shared Hyperscan scan the loader uses; the two must
+// agree.
 std::string When(ExprFixture& fx, const std::string& text, const Fields& values,
                  const cep::StepEvents* steps = nullptr) {
+  fx.diags.clear();
   auto cond = fx.Condition(text);
   if (!cond) return "error: " + fx.DiagText();
+  auto shared = fx.SharedCondition(text);
+  if (!shared.condition) return "error (shared scan only): " + fx.DiagText();
   auto event = fx.MakeEvent(values);
-  return cond->Eval(cep::EvalContext{*event, steps}) ? "true" : "false";
+  bool direct = cond->Eval(cep::EvalContext{*event, steps});
+  shared.scanner->Scan(event.get());
+  bool scanned = shared.condition->Eval(cep::EvalContext{*event, steps});
+  if (direct != scanned) {
+    return std::string("direct says ") + (direct ? "true" : "false") + ", shared scan says " +
+           (scanned ? "true" : "false");
+  }
+  return direct ? "true" : "false";
 }
 
 // The value of `text` as compact JSON, or "error: ...".

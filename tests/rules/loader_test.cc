@@ -24,6 +24,7 @@ bool Fires(const testing::Loaded& l, const cep::Condition& cond,
   for (const auto& [path, v] : values) {
     e.SetField(*l.fields->Find(path), cep::Value::String(e.CopyString(v)));
   }
+  l.ruleset.predicates->Scan(&e);
   return cond.Eval(cep::EvalContext{e, nullptr});
 }
 
@@ -315,7 +316,7 @@ TEST_CASE("loader: YAML syntax errors and empty files", "[rules][loader]") {
   CHECK(LoadYaml("rules:\n")->Errors() == "");
 }
 
-TEST_CASE("loader: a folder is one ruleset; lists and macros are shared", "[rules][loader]") {
+TEST_CASE("loader: a folder is one ruleset, its lists and macros shared", "[rules][loader]") {
   vigil::testing::TempDir dir;
   dir.Write("a_defs.yaml",
             "lists:\n"

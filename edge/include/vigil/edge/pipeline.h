@@ -16,6 +16,7 @@
 #include "vigil/ingest/decoder.h"
 #include "vigil/ingest/extract.h"
 #include "vigil/ingest/syslog_decoder.h"
+#include "vigil/rules/predicates.h"
 #include "vigil/rules/ruleset.h"
 
 namespace vigil::edge {
@@ -44,6 +45,7 @@ struct PipelineStats {
   uint64_t no_time = 0;     // no usable time field
   uint64_t late = 0;        // older than the watermark
   uint64_t alerts = 0;
+  rules::PredicateScanStats predicates;  // the shared string-predicate scan of each event
 };
 
 enum class RecordOutcome { kProcessed, kSkipped, kMalformed, kNoTime, kLate };
