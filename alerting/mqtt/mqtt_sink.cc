@@ -76,7 +76,10 @@ class MqttSink final : public Sink {
         client_ = std::make_unique<mqtt::async_client>(s_.url, id, nullptr);
       }
       if (!client_->is_connected()) {
-        auto b = mqtt::connect_options_builder().clean_session(true).connect_timeout(timeout)
+        // A fixed protocol version: with the default, Paho falls back from 3.1.1 to 3.1 in
+        // the background after a failed connect, and the next connect waits behind it.
+        auto b = mqtt::connect_options_builder().mqtt_version(MQTTVERSION_3_1_1).clean_session(true)
+                     .connect_timeout(timeout)
                      .keep_alive_interval(std::chrono::seconds(30));
         if (!s_.username.empty()) b.user_name(s_.username);
         if (!s_.password.empty()) b.password(s_.password);
@@ -105,13 +108,15 @@ class MqttSink final : public Sink {
   }
 
  private:
-  // Drops the client (and whatever it had in flight); the next attempt starts afresh.
+  // Drops the connection (and whatever it had in flight); the next attempt connects
+  // again with the same client object. (Destroying a Paho client after a failed connect
+  // while another client lives in the process leaves later connects hanging, so the
+  // object is kept.)
   void Reset() {
     try {
       if (client_ && client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::milliseconds(200));
     } catch (const mqtt::exception&) {
     }
-    client_.reset();
   }
 
   MqttSettings s_;

@@ -352,15 +352,18 @@ void Outbox::AddDeadLetter(Worker* w, const Entry& e, const std::string& reason)
   }
 }
 
-cep::Duration Outbox::Backoff(int failures, cep::Duration retry_after) {
-  const RetryPolicy& p = options_.retry;
-  cep::Duration base = std::max<cep::Duration>(p.initial, 1);
-  for (int i = 1; i < failures && base < p.max; ++i) base = base > p.max / 2 ? p.max : base * 2;
-  base = std::min(base, p.max);
-  // "Equal jitter": half fixed, half random, so workers that failed together spread out.
+cep::Duration BackoffDelay(const RetryPolicy& p, int failures, cep::Duration retry_after,
+                           std::mt19937_64* rng) {
+  cep::Duration max = std::max<cep::Duration>(p.max, 1);
+  cep::Duration base = std::min(std::max<cep::Duration>(p.initial, 1), max);
+  for (int i = 1; i < failures && base < max; ++i) base = base > max / 2 ? max : base * 2;
   std::uniform_int_distribution<cep::Duration> jitter(0, base / 2);
-  cep::Duration d = base - base / 2 + jitter(rng_);
-  return std::min(std::max(d, retry_after), std::max(p.max, cep::Duration{1}));
+  cep::Duration d = base - base / 2 + jitter(*rng);
+  return std::min(std::max(d, retry_after), max);
+}
+
+cep::Duration Outbox::Backoff(int failures, cep::Duration retry_after) {
+  return BackoffDelay(options_.retry, failures, retry_after, &rng_);
 }
 
 void Outbox::Run(Worker* w) {

@@ -101,6 +101,13 @@ struct DeadLetter {
   std::string alert_json;
 };
 
+// The delay before retry number `failures` (1-based): base = min(max, initial * 2^(failures-1)),
+// then "equal jitter": base/2 fixed plus a uniform random part up to base/2, so sinks that
+// failed together do not retry in step. At least `retry_after` (a receiver's Retry-After),
+// at most max.
+cep::Duration BackoffDelay(const RetryPolicy& policy, int failures, cep::Duration retry_after,
+                           std::mt19937_64* rng);
+
 // Thread safety: every public method may be called from any thread; Append, the
 // checkpoint calls and Stats never wait on a network or on a sink.
 class Outbox {
