@@ -105,6 +105,9 @@ SinkType SplunkHecSinkType() {
     SplunkSettings s;
     if (Status st = SplunkOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
     if (Status st = CheckUrl(s.url, path + ".url", ctx); !st.ok()) return st;
+    if (s.token.find_first_of("\r\n") != std::string::npos) {
+      return Status::InvalidArgument(path + ".token: the token holds a line break");
+    }
     auto body = JsonBody::Make(s.body, path);
     if (!body.ok()) return body.status();
     return std::unique_ptr<Sink>(new SplunkSink(std::move(s), std::move(body).value(), ctx));

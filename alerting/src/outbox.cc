@@ -262,19 +262,41 @@ void Outbox::Stop() {
   if (committer_.joinable()) committer_.join();
 }
 
+OutboxOptions OutboxOptionsFrom(const DeliverySettings& delivery) {
+  OutboxOptions o;
+  o.retry = delivery.retry;
+  o.max_bytes = delivery.outbox_max;
+  o.dead_letter_keep = delivery.dead_letter_keep;
+  return o;
+}
+
+std::vector<OutboxSink> TakeSinks(AlertingConfig* config) {
+  std::vector<OutboxSink> sinks;
+  for (ConfiguredSink& s : config->sinks) sinks.push_back({s.name, std::move(s.sink)});
+  return sinks;
+}
+
 AppendResult Outbox::Append(const Alert& alert, SinkSet sinks) {
-  std::vector<Worker*> wake;
+  return AppendJson(alert.id, alert.json, sinks);
+}
+
+AppendResult Outbox::Append(Alert&& alert, SinkSet sinks) {
+  return AppendJson(std::move(alert.id), std::move(alert.json), sinks);
+}
+
+AppendResult Outbox::AppendJson(std::string id, std::string json, SinkSet sinks) {
+  SinkSet wake = 0;  // workers whose queue was empty: they are waiting for this alert
   AppendResult result;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (ids_.count(alert.id)) {
+    if (ids_.count(id)) {
       ++duplicates_;
       return AppendResult::kDuplicate;
     }
     SinkSet valid = workers_.size() >= 64 ? ~SinkSet{0} : (SinkSet{1} << workers_.size()) - 1;
     sinks &= valid;
     if (!sinks) return AppendResult::kNoSinks;
-    uint64_t bytes = alert.json.size() + alert.id.size() + 64;
+    uint64_t bytes = json.size() + id.size() + 64;
     if (held_bytes_ + bytes > options_.max_bytes) {
       for (auto& w : workers_) {
         SinkSet bit = SinkSet{1} << w->index;
@@ -295,15 +317,15 @@ AppendResult Outbox::Append(const Alert& alert, SinkSet sinks) {
     }
     auto e = std::make_shared<Entry>();
     e->seq = next_seq_++;
-    e->id = alert.id;
-    e->json = alert.json;
+    e->id = std::move(id);
+    e->json = std::move(json);
     e->appended_at = Now();
     e->sinks = sinks;
     e->pending = std::popcount(sinks);
     e->bytes = bytes;
     for (auto& w : workers_) {
       if (!(sinks & (SinkSet{1} << w->index))) continue;
-      if (w->queue.empty()) wake.push_back(w.get());
+      if (w->queue.empty()) wake |= SinkSet{1} << w->index;
       w->queue.push_back(e);
       w->backlog_bytes += bytes;
       w->overflowing = false;
@@ -315,7 +337,9 @@ AppendResult Outbox::Append(const Alert& alert, SinkSet sinks) {
     ++appended_;
     result = AppendResult::kAppended;
   }
-  for (Worker* w : wake) w->cv.notify_one();
+  for (size_t i = 0; wake; ++i, wake >>= 1) {
+    if (wake & 1) workers_[i]->cv.notify_one();
+  }
   return result;
 }
 

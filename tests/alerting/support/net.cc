@@ -297,7 +297,10 @@ void TestHttpServer::Serve(int fd, int number) {
     std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " + Reason(reply.status) + "\r\n";
     for (const auto& [k, v] : reply.headers) out += k + ": " + v + "\r\n";
     out += "Content-Length: " + std::to_string(reply.body.size()) + "\r\n";
-    if (close) out += "Connection: close\r\n";
+    bool reply_closes = false;
+    for (const auto& [k, v] : reply.headers) reply_closes |= Lower(k) == "connection" && Lower(v) == "close";
+    if (close && !reply_closes) out += "Connection: close\r\n";
+    close |= reply_closes;
     out += "\r\n" + reply.body;
     if (!s.Write(out) || close) break;
   }

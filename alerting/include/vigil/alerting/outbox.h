@@ -92,6 +92,11 @@ struct OutboxStats {
   std::vector<SinkStats> sinks;
 };
 
+// The outbox settings of `delivery:`, and the sinks of a loaded config, in config order
+// (so sink i of the Router is sink i of the outbox).
+OutboxOptions OutboxOptionsFrom(const DeliverySettings& delivery);
+std::vector<OutboxSink> TakeSinks(AlertingConfig* config);
+
 struct DeadLetter {
   uint64_t seq = 0;
   std::string sink;
@@ -131,6 +136,8 @@ class Outbox {
   // Queues `alert` for the sinks in `sinks` (indexes into the constructor's list) and
   // hands it to their workers at once. Never blocks on delivery.
   AppendResult Append(const Alert& alert, SinkSet sinks);
+  // The same, taking the alert's JSON without a copy.
+  AppendResult Append(Alert&& alert, SinkSet sinks);
 
   // Adds to `batch` what changed since the last checkpoint: alerts appended and still
   // undelivered, the sinks' cursors, removals of alerts now done, new dead letters.
@@ -155,6 +162,7 @@ class Outbox {
   struct Entry;
   struct Worker;
 
+  AppendResult AppendJson(std::string id, std::string json, SinkSet sinks);
   void Run(Worker* w);
   cep::Timestamp Now() const;
   cep::Duration Backoff(int failures, cep::Duration retry_after);
