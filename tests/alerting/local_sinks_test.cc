@@ -21,7 +21,7 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-TEST_CASE("file: one line per alert, appended; a rotated file is reopened at its path") {
+TEST_CASE("file: one line per alert, appended, and a rotated file is reopened at its path") {
   vigil::testing::TempDir dir;
   std::string path = dir.path() + "/alerts.jsonl";
   auto sink = MakeSink(R"({"type":"file","path":")" + path + R"("})");

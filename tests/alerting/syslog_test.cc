@@ -65,7 +65,7 @@ TEST_CASE("syslog over TCP: octet-counted frames on one connection, reconnecting
   CHECK(rx.errors().empty());
 }
 
-TEST_CASE("syslog over TLS with format json; an untrusted server is refused") {
+TEST_CASE("syslog over TLS with format json, and an untrusted server is refused") {
   vigil::testing::TempDir dir;
   TestCerts certs = MakeCerts(dir.path());
   SyslogReceiver rx(SyslogReceiver::Mode::kTls, TlsServerOptions{certs.server_cert, certs.server_key, ""});
