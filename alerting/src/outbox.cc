@@ -12,7 +12,11 @@ namespace {
 
 using cep::StateFamily;
 
-constexpr cep::Duration kMaxWait = 50 * cep::kMillisecond;
+// How long a worker waiting for a retry deadline sleeps before it looks at the clock
+// again: an injected clock moves without telling the condition variable (tests call
+// Wake()), the system clock is only rechecked in case of a clock step.
+constexpr cep::Duration kMaxWaitInjected = 50 * cep::kMillisecond;
+constexpr cep::Duration kMaxWaitSystem = cep::kSecond;
 constexpr uint8_t kRecordVersion = 1;
 
 void PutBE64(uint64_t v, std::string* out) {
@@ -399,7 +403,7 @@ void Outbox::Run(Worker* w) {
     }
     cep::Timestamp now = Now();
     if (w->next_attempt > now) {
-      cep::Duration wait = std::min(w->next_attempt - now, kMaxWait);
+      cep::Duration wait = std::min(w->next_attempt - now, options_.clock ? kMaxWaitInjected : kMaxWaitSystem);
       w->cv.wait_for(lock, std::chrono::nanoseconds(wait));
       continue;
     }
