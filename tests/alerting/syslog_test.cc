@@ -2,6 +2,7 @@
 // octet counting, and TLS.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -134,6 +135,8 @@ TEST_CASE("syslog outage: a TCP receiver that is down gets the alerts in order o
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   REQUIRE(::listen(fd, 4) == 0);
+  pollfd p{fd, POLLIN, 0};
+  REQUIRE(::poll(&p, 1, 30000) == 1);  // the sink reconnects within its backoff
   int conn = ::accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
   REQUIRE(conn >= 0);
   timeval tv{20, 0};
