@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "expr_compiler.h"
 #include "vigil/rules/ruleset.h"
@@ -59,8 +60,7 @@ uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
 class MapView {
  public:
   MapView(const std::string& file, const YAML::Node& node, const char* what,
-          const std::vector<std::string>& allowed, Diagnostics* diags)
-      : file_(file) {
+          const std::vector<std::string>& allowed, Diagnostics* diags) {
     if (!node.IsMap()) {
       diags->push_back({PosOf(file, node), std::string(what) + " must be a mapping"});
       ok_ = false;
@@ -108,7 +108,6 @@ class MapView {
     }
     return nullptr;
   }
-  const std::string& file_;
   std::vector<Entry> entries_;
   bool ok_ = true;
 };
@@ -131,6 +130,26 @@ class Loader {
     try {
       doc.root = YAML::Load(text);
       doc.parsed = true;
+      YAML::Mark at;
+      LaterDocument later = FindLaterDocument(text, &at);
+      SourcePos later_pos{path, at.line + 1, at.column + 1};
+      if (later == LaterDocument::kSecond) {
+        Error(later_pos, "a rule file holds one YAML document; this is a second one (put it in "
+                         "a file of its own)");
+        doc.parsed = false;
+      } else if (later == LaterDocument::kStuck) {
+        size_t offset = static_cast<size_t>(std::max(at.pos, 0));
+        std::string what = offset < text.size() && text[offset] > ' ' && text[offset] < 127
+                               ? "'" + std::string(1, text[offset]) + "'"
+                               : "text";
+        Error(later_pos, "YAML syntax error: unexpected " + what);
+        doc.parsed = false;
+      }
+      SourcePos open;
+      if (doc.parsed && UnterminatedQuote(path, text, doc.root, &open)) {
+        Error(open, "YAML syntax error: this quoted string has no closing quote");
+        doc.parsed = false;
+      }
     } catch (const YAML::ParserException& e) {
       SourcePos pos{path, e.mark.line + 1, e.mark.column + 1};
       Error(pos, "YAML syntax error: " + e.msg);
@@ -190,7 +209,8 @@ class Loader {
       auto [it, inserted] = seen.emplace(rule.id, rule.pos);
       if (!inserted) {
         Error(rule.pos, "duplicate rule id '" + rule.id + "' (first defined at " +
-                            it->second.file + ":" + std::to_string(it->second.line) + ")");
+                            it->second.file + ":" + std::to_string(it->second.line) + ":" +
+                            std::to_string(it->second.column) + ")");
       }
     }
     // A file with any error contributes nothing.
@@ -199,6 +219,14 @@ class Loader {
     for (auto& [file, rule] : loaded) {
       if (!bad_files.count(file)) result_.rules.push_back(std::move(rule));
     }
+    // In file order, and by position within a file, as a reader goes through them.
+    std::map<std::string, size_t> file_order;
+    for (const std::string& f : result_.files) file_order.emplace(f, file_order.size());
+    for (const Diagnostic& d : *diags_) file_order.emplace(d.pos.file, file_order.size());
+    std::stable_sort(diags_->begin(), diags_->end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      return std::make_tuple(file_order.at(a.pos.file), a.pos.line, a.pos.column) <
+             std::make_tuple(file_order.at(b.pos.file), b.pos.line, b.pos.column);
+    });
     // The same error reached through a macro used by several rules is reported once.
     std::vector<Diagnostic> unique;
     std::set<std::string> texts;
@@ -563,7 +591,7 @@ class Loader {
       }
     }
     if (has_pattern && !spec.steps.empty() && spec.steps.back().absent && spec.within <= 0) {
-      Error(PosOf(file, m.get("pattern")),
+      Error(AbsentKeyPos(file, m.get("pattern")),
             who + ": a pattern that ends with an absent step needs 'within' (the deadline)");
     }
     if (m.has("suppress")) {
@@ -584,6 +612,15 @@ class Loader {
 
     rule->semantics_hash = Fnv1a(canon);
     return diags_->size() == errors_before;
+  }
+
+  // Where the last step of a pattern says `absent:` (or the step, if it cannot be found).
+  SourcePos AbsentKeyPos(const std::string& file, const YAML::Node& pattern) const {
+    const YAML::Node last = pattern[pattern.size() - 1];
+    for (auto it = last.begin(); it != last.end(); ++it) {
+      if (it->first.Scalar() == "absent") return PosOf(file, it->first);
+    }
+    return PosOf(file, last);
   }
 
   void LoadPattern(const std::string& file, const YAML::Node& n, const std::string& who,
@@ -727,16 +764,21 @@ class Loader {
   void LoadSkip(const std::string& file, const YAML::Node& n, const std::vector<std::string>& steps,
                 cep::RuleSpec* spec, std::string* canon) {
     std::string kind, step;
+    SourcePos step_pos = PosOf(file, n);  // where the step's name is written
     if (n.IsMap() && n.size() == 1) {
       kind = n.begin()->first.Scalar();
       step = n.begin()->second.Scalar();
+      step_pos = PosOf(file, n.begin()->second);
     } else if (n.IsScalar()) {
       kind = n.Scalar();
       size_t colon = kind.find(':');
       if (colon != std::string::npos) {
-        step = kind.substr(colon + 1);
+        size_t name = kind.find_first_not_of(' ', colon + 1);
+        if (name != std::string::npos) {
+          step = kind.substr(name);
+          step_pos = SourceOf(file, n).At(name);
+        }
         kind = kind.substr(0, colon);
-        while (!step.empty() && step.front() == ' ') step.erase(step.begin());
       }
     } else {
       Error(PosOf(file, n), "skip must be no_skip, to_next, past_last_event, to_first:<step> or to_last:<step>");
@@ -766,12 +808,12 @@ class Loader {
         std::string msg = "skip " + kind + ": no step named '" + step + "'";
         std::string hint = SuggestClosest(step, steps);
         if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
-        Error(PosOf(file, n), msg);
+        Error(step_pos, msg);
         return;
       }
       spec->skip_step = step;
     } else if (!step.empty()) {
-      Error(PosOf(file, n), "skip " + kind + " takes no step");
+      Error(step_pos, "skip " + kind + " takes no step");
     }
     *canon += "skip=" + kind + ":" + step + "\n";
   }
@@ -850,6 +892,12 @@ class Loader {
       ExprSource inner;
       inner.start = src.At(open + 2);
       inner.text = text.substr(open + 2, close - open - 2);
+      if (inner.start.line > 0) {
+        for (size_t k = open + 2; k < close; ++k) {
+          SourcePos at = src.At(k);
+          inner.byte_positions.emplace_back(at.line, at.column);
+        }
+      }
       ExprCompiler compiler(scope, diags_);
       bool uses_steps = false;
       ExprPtr e = compiler.CompileValue(inner, &uses_steps);
