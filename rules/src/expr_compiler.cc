@@ -297,9 +297,11 @@ ExprPtr ExprCompiler::BuildPath(const Node& n) {
   if (scope_.macros) {
     auto it = scope_.macros->find(path);
     if (it != scope_.macros->end()) {
-      for (const std::string& m : macro_stack_) {
-        if (m == path) {
-          Error(n, "macro '" + path + "' refers to itself");
+      for (size_t i = 0; i < macro_stack_.size(); ++i) {
+        if (macro_stack_[i] == path) {
+          std::string cycle;
+          for (size_t j = i; j < macro_stack_.size(); ++j) cycle += macro_stack_[j] + " -> ";
+          Error(n, "macro '" + path + "' refers to itself: " + cycle + path);
           return nullptr;
         }
       }

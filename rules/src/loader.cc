@@ -1,5 +1,6 @@
 // Rule files → Ruleset: YAML reading, validation with positions, and compilation.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -71,7 +72,10 @@ class MapView {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string msg = "unknown key '" + key + "' in " + what;
         std::string hint = SuggestClosest(key, allowed);
-        if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+        if (!hint.empty()) {
+          msg += "; did you mean '" + hint + "'?";
+          misspelt_.push_back(hint);
+        }
         diags->push_back({PosOf(file, it->first), msg});
         continue;
       }
@@ -87,6 +91,18 @@ class MapView {
 
   bool ok() const { return ok_; }
   bool has(const std::string& key) const { return find(key) != nullptr; }
+  // A required key that is missing need not be reported again when an unknown key was
+  // reported as its misspelling ("unknown key 'wher'; did you mean 'where'?").
+  bool missing(const std::string& key) const {
+    return !has(key) &&
+           std::find(misspelt_.begin(), misspelt_.end(), key) == misspelt_.end();
+  }
+  bool missing_all(const std::vector<std::string>& keys) const {
+    for (const std::string& k : keys) {
+      if (!missing(k)) return false;
+    }
+    return true;
+  }
   // The value node, or an invalid node when absent.
   YAML::Node get(const std::string& key) const {
     const Entry* e = find(key);
@@ -109,6 +125,7 @@ class MapView {
     return nullptr;
   }
   std::vector<Entry> entries_;
+  std::vector<std::string> misspelt_;  // the keys unknown keys were taken for
   bool ok_ = true;
 };
 
@@ -152,7 +169,14 @@ class Loader {
       }
     } catch (const YAML::ParserException& e) {
       SourcePos pos{path, e.mark.line + 1, e.mark.column + 1};
-      Error(pos, "YAML syntax error: " + e.msg);
+      std::string msg = "YAML syntax error: " + e.msg;
+      // What yaml-cpp says when a key is indented less than the block it belongs to.
+      size_t at = static_cast<size_t>(std::max(e.mark.pos, 0));
+      if ((e.msg == "end of map not found" || e.msg == "end of sequence not found") &&
+          at < text.size() && std::isalnum(static_cast<unsigned char>(text[at]))) {
+        msg += " (check the indentation of this line)";
+      }
+      Error(pos, msg);
     } catch (const YAML::Exception& e) {
       Error(SourcePos{path, 0, 0}, std::string("YAML error: ") + e.what());
     }
@@ -482,7 +506,7 @@ class Loader {
 
     // Identity and metadata.
     if (!m.has("id")) {
-      Error(rule->pos, "rule has no 'id'");
+      if (m.missing("id")) Error(rule->pos, "rule has no 'id'");
     } else if (ReadString(file, m.get("id"), "id", &rule->id)) {
       static const std::regex kId("[a-z0-9_.-]+");
       if (!std::regex_match(rule->id, kId)) {
@@ -544,7 +568,7 @@ class Loader {
             who + ": 'where' and 'pattern' do not go together; put the condition in the steps");
     } else if (has_pattern && has_threshold) {
       Error(PosOf(file, m.key_node("threshold")), who + ": 'pattern' and 'threshold' do not go together");
-    } else if (!has_pattern && !has_where && !has_threshold) {
+    } else if (m.missing_all({"where", "pattern", "threshold"})) {
       Error(rule->pos, who + " needs one of 'where', 'pattern' or 'threshold'");
     }
 
@@ -644,7 +668,7 @@ class Loader {
       if (!m.ok()) continue;
       cep::StepSpec step;
       if (!m.has("step")) {
-        Error(PosOf(file, s), "step has no name ('step: <name>')");
+        if (m.missing("step")) Error(PosOf(file, s), "step has no name ('step: <name>')");
       } else if (ReadString(file, m.get("step"), "step", &step.name)) {
         static const std::regex kStepName("[A-Za-z0-9_-]+");
         if (!std::regex_match(step.name, kStepName)) {
@@ -662,7 +686,7 @@ class Loader {
       scope.steps = names;
       scope.visible_through = static_cast<int>(i);
       if (!m.has("where")) {
-        Error(PosOf(file, s), where_what + " has no 'where'");
+        if (m.missing("where")) Error(PosOf(file, s), where_what + " has no 'where'");
       } else {
         step.where = Condition(file, m.get("where"), where_what + ".where", scope, canon);
       }
@@ -746,7 +770,9 @@ class Loader {
     if (!m.ok()) return;
     uint64_t min = 1, max = cep::StepSpec::kUnbounded;
     if (!m.has("min")) {
-      Error(PosOf(file, n), "count needs 'min' (and optionally 'max'), e.g. {min: 5}");
+      if (m.missing("min")) {
+        Error(PosOf(file, n), "count needs 'min' (and optionally 'max'), e.g. {min: 5}");
+      }
       return;
     }
     ReadCount(file, m.get("min"), "count.min", 0, &min);
@@ -823,7 +849,9 @@ class Loader {
     MapView m(file, n, "threshold", {"count", "distinct", "sum", "value", "window"}, diags_);
     if (!m.ok()) return;
     if (!m.has("window")) {
-      Error(PosOf(file, n), "threshold needs 'window', e.g. {count: 10, window: 1m}");
+      if (m.missing("window")) {
+        Error(PosOf(file, n), "threshold needs 'window', e.g. {count: 10, window: 1m}");
+      }
     } else {
       ReadDuration(file, m.get("window"), "threshold.window", &t->window);
     }
@@ -847,7 +875,9 @@ class Loader {
       uint64_t count = 0;
       if (m.has("value")) Error(PosOf(file, m.key_node("value")), "'value' goes with 'sum'; use 'count'");
       if (!m.has("count")) {
-        Error(PosOf(file, n), "threshold needs 'count' (or 'sum' and 'value')");
+        if (m.missing_all({"count", "sum"})) {
+          Error(PosOf(file, n), "threshold needs 'count' (or 'sum' and 'value')");
+        }
       } else if (ReadCount(file, m.get("count"), "threshold.count", 1, &count)) {
         t->bound = static_cast<double>(count);
       }

@@ -156,9 +156,12 @@ TEST_CASE("compile: macro cycles are errors, not stack overflows", "[rules][comp
   fx.AddMacro("self", "self or x == 1");
   fx.AddMacro("ping", "pong and y");
   fx.AddMacro("pong", "not ping");
-  CHECK(Errors(fx, "self") == "<input>: macro 'self' refers to itself (in macro self)");
-  CHECK(Errors(fx, "ping") == "<input>: macro 'ping' refers to itself (in macro pong)");
-  CHECK(Errors(fx, "x == 1 and pong") == "<input>: macro 'pong' refers to itself (in macro ping)");
+  CHECK(Errors(fx, "self") ==
+        "<input>: macro 'self' refers to itself: self -> self (in macro self)");
+  CHECK(Errors(fx, "ping") ==
+        "<input>: macro 'ping' refers to itself: ping -> pong -> ping (in macro pong)");
+  CHECK(Errors(fx, "x == 1 and pong") ==
+        "<input>: macro 'pong' refers to itself: pong -> ping -> pong (in macro ping)");
   // Using a macro twice side by side is not a cycle.
   fx.AddMacro("leaf", "x == 1");
   fx.AddMacro("both", "leaf and leaf");
