@@ -212,6 +212,8 @@ class Loader {
     std::vector<std::pair<std::string, Rule>> loaded;  // file, rule
     for (FileDoc& doc : docs_) {
       if (!doc.parsed || !doc.root.IsMap()) continue;
+      test_json_budget_ = TestJsonBudget(doc);
+      test_json_reported_ = false;
       for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
         if (it->first.Scalar() != "rules") continue;
         // A copy (a cheap handle): `it->` returns a temporary that a reference would outlive.
@@ -941,6 +943,17 @@ class Loader {
     return std::make_shared<Template>(std::move(parts), steps);
   }
 
+  // `n` as JSON for a test, out of the file's budget for test data (reported once).
+  bool TestJson(const std::string& file, const YAML::Node& n, const char* what, std::string* out) {
+    std::string why;
+    if (AppendNodeJson(n, &test_json_budget_, out, &why)) return true;
+    if (!test_json_reported_) {
+      Error(PosOf(file, n), std::string(what) + " " + why);
+      test_json_reported_ = why.rfind("is too large", 0) == 0;
+    }
+    return false;
+  }
+
   void LoadTests(const std::string& file, const YAML::Node& n, std::vector<RuleTest>* tests) {
     if (!n.IsSequence()) {
       Error(PosOf(file, n), "'tests' must be a list of tests");
@@ -964,7 +977,7 @@ class Loader {
           continue;
         }
         std::string json;
-        AppendNodeJson(e, &json);
+        if (!TestJson(file, e, "test event", &json)) continue;
         test.events.push_back(std::move(json));
       }
       YAML::Node expect = m.get("expect");
@@ -987,7 +1000,7 @@ class Loader {
             } else {
               for (auto it = k.begin(); it != k.end(); ++it) {
                 std::string v;
-                AppendNodeJson(it->second, &v);
+                if (!TestJson(file, it->second, "expected key value", &v)) continue;
                 ea.key.emplace_back(it->first.Scalar(), v);
               }
             }
@@ -1026,6 +1039,13 @@ class Loader {
   MacroTable macros_;
   ListTable lists_;
   Ruleset result_;
+  // How much JSON the tests of one file may hold: written out, JSON is about as long as
+  // the YAML it comes from; only aliases make it grow much beyond (1 MiB at least).
+  static size_t TestJsonBudget(const FileDoc& doc) {
+    return std::max<size_t>(1 << 20, 8 * doc.text.size());
+  }
+  size_t test_json_budget_ = 0;
+  bool test_json_reported_ = false;
 };
 
 }  // namespace

@@ -94,7 +94,20 @@ LiteralValue ScalarValue(const YAML::Node& node) {
   return v;
 }
 
-void AppendNodeJson(const YAML::Node& node, std::string* out) {
+namespace {
+
+// Appends `node`; fails once `out` would grow past `limit` bytes.
+bool AppendJsonAt(const YAML::Node& node, int depth, size_t limit, std::string* out,
+                  std::string* error) {
+  if (depth > kMaxJsonDepth) {
+    *error = "nests deeper than " + std::to_string(kMaxJsonDepth) +
+             " levels (is there an alias inside the node it names?)";
+    return false;
+  }
+  if (out->size() > limit) {
+    *error = "is too large as JSON (are YAML aliases repeating a large value?)";
+    return false;
+  }
   switch (node.Type()) {
     case YAML::NodeType::Map: {
       out->push_back('{');
@@ -104,7 +117,7 @@ void AppendNodeJson(const YAML::Node& node, std::string* out) {
         first = false;
         cep::AppendJsonString(it->first.Scalar(), out);
         out->push_back(':');
-        AppendNodeJson(it->second, out);
+        if (!AppendJsonAt(it->second, depth + 1, limit, out, error)) return false;
       }
       out->push_back('}');
       break;
@@ -113,7 +126,7 @@ void AppendNodeJson(const YAML::Node& node, std::string* out) {
       out->push_back('[');
       for (size_t i = 0; i < node.size(); ++i) {
         if (i) out->push_back(',');
-        AppendNodeJson(node[i], out);
+        if (!AppendJsonAt(node[i], depth + 1, limit, out, error)) return false;
       }
       out->push_back(']');
       break;
@@ -121,6 +134,21 @@ void AppendNodeJson(const YAML::Node& node, std::string* out) {
     case YAML::NodeType::Scalar: cep::AppendJson(ScalarValue(node).view(), out); break;
     default: out->append("null");
   }
+  return true;
+}
+
+}  // namespace
+
+bool AppendNodeJson(const YAML::Node& node, size_t* budget, std::string* out, std::string* error) {
+  const size_t start = out->size();
+  bool ok = AppendJsonAt(node, 0, start + *budget, out, error);
+  size_t used = out->size() - start;
+  if (ok && used > *budget) {
+    *error = "is too large as JSON (are YAML aliases repeating a large value?)";
+    ok = false;
+  }
+  *budget = ok ? *budget - used : 0;
+  return ok;
 }
 
 namespace {
@@ -396,18 +424,23 @@ bool UnterminatedQuote(const std::string& file, std::string_view doc, const YAML
   // entry whose value was left empty, the key is the last scalar written.
   // yaml-cpp's Node::operator= writes through to the node it refers to; reset() rebinds.
   YAML::Node n = root;
+  // Each step goes further into the file; an alias points back (to what it names), and
+  // one inside the node it names would loop: either ends the walk.
   while (n.IsMap() || n.IsSequence()) {
     if (n.size() == 0) return false;
+    YAML::Node next;
     if (n.IsSequence()) {
-      n.reset(n[n.size() - 1]);
-      continue;
+      next.reset(n[n.size() - 1]);
+    } else {
+      YAML::Node key, value;
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        key.reset(it->first);
+        value.reset(it->second);
+      }
+      next.reset(value.Mark().pos > key.Mark().pos ? value : key);
     }
-    YAML::Node key, value;
-    for (auto it = n.begin(); it != n.end(); ++it) {
-      key.reset(it->first);
-      value.reset(it->second);
-    }
-    n.reset(value.Mark().pos > key.Mark().pos ? value : key);
+    if (next.Mark().pos <= n.Mark().pos) return false;
+    n.reset(next);
   }
   if (!n.IsScalar() || n.Tag() != "!") return false;
   if (!TraceFlowScalar(doc, n).unterminated) return false;

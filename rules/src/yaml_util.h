@@ -20,7 +20,12 @@ bool IsPlainScalar(const YAML::Node& node);
 // A scalar as a typed literal (YAML 1.2 core schema for plain scalars).
 LiteralValue ScalarValue(const YAML::Node& node);
 // Appends a node as JSON (maps → objects, sequences → arrays, scalars typed as above).
-void AppendNodeJson(const YAML::Node& node, std::string* out);
+// Aliases are expanded, so a small file can stand for a huge value (each alias repeating
+// the one before) or an endless one (an alias inside the node it names): fails, with
+// `*error` set, past kMaxJsonDepth levels or once `*budget` bytes are used up (it is
+// decremented by what is appended).
+inline constexpr int kMaxJsonDepth = 100;
+bool AppendNodeJson(const YAML::Node& node, size_t* budget, std::string* out, std::string* error);
 // A flow scalar (plain or quoted) read again from the document text: where each byte of its
 // value was written (line, column), and whether a quoted one runs to the end of the file
 // without its closing quote (yaml-cpp accepts that; it is a syntax error).

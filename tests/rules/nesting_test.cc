@@ -104,3 +104,58 @@ TEST_CASE("nesting: the loader reports a too deep expression at its position",
 }
 
 }  // namespace vigil::rules
+
+namespace vigil::rules {
+
+TEST_CASE("nesting: a YAML alias inside the node it names is an error, not a crash",
+          "[rules][loader][fuzz]") {
+  // Expanding the alias for the test event recursed until the stack ran out (SIGSEGV).
+  auto l = testing::LoadYaml(
+      "rules:\n"
+      "  - id: a\n"
+      "    where: 'x == 1'\n"
+      "    tests:\n"
+      "      - events: [&e {x: [*e]}]\n"
+      "        expect: 0\n");
+  CHECK(l->Errors() ==
+        "r.yaml:5:18: test event nests deeper than 100 levels (is there an alias inside the "
+        "node it names?)");
+  // At the very end of the file (where unclosed quotes are looked for) too.
+  CHECK(testing::LoadYaml("rules: &r [*r]\n")->Errors() == "r.yaml:1:8: rule must be a mapping");
+}
+
+TEST_CASE("nesting: aliases that multiply a test event are bounded", "[rules][loader][fuzz]") {
+  // Each line repeats the one before ten times: 10^7 copies of {x: 1} from 800 bytes took
+  // 25 s and 270 MB to turn into JSON. Budget: 1 MiB, or 8 bytes per byte of the file; the
+  // line with 10^6 copies passes it.
+  std::string yaml =
+      "rules:\n"
+      "  - id: a\n"
+      "    where: 'x == 1'\n"
+      "    tests:\n"
+      "      - events:\n"
+      "        - &a {x: 1}\n";
+  for (char c = 'b'; c <= 'h'; ++c) {
+    std::string prev(1, static_cast<char>(c - 1));
+    yaml += "        - &" + std::string(1, c) + " {x: [";
+    for (int i = 0; i < 10; ++i) yaml += (i ? ",*" : "*") + prev;
+    yaml += "]}\n";
+  }
+  yaml += "        expect: 0\n";
+  auto l = testing::LoadYaml(yaml);
+  CHECK(l->Errors() ==
+        "r.yaml:12:11: test event is too large as JSON (are YAML aliases repeating a large "
+        "value?)");
+  // An alias used as written is fine: the same event twice.
+  auto twice = testing::LoadYaml(
+      "rules:\n"
+      "  - id: a\n"
+      "    where: 'x == 1'\n"
+      "    tests:\n"
+      "      - events: [&e {x: 1}, *e]\n"
+      "        expect: 2\n");
+  REQUIRE(twice->Errors() == "");
+  CHECK(twice->rule("a").tests[0].events == std::vector<std::string>{"{\"x\":1}", "{\"x\":1}"});
+}
+
+}  // namespace vigil::rules
