@@ -3,7 +3,6 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -56,6 +55,15 @@ uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
   }
   return h;
 }
+
+// Names are checked by character class: libstdc++'s std::regex_match recurses once per
+// character and overflowed the stack on a 30,000-character rule id.
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsIdChar(char c) { return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '_' || c == '.' || c == '-'; }
+bool IsStepNameChar(char c) { return IsLetter(c) || IsDigit(c) || c == '_' || c == '-'; }
+bool IsNameChar(char c) { return IsLetter(c) || IsDigit(c) || c == '_'; }
+bool AllOf(std::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
 
 // The entries of a YAML mapping, checked against the keys a context allows.
 class MapView {
@@ -315,8 +323,8 @@ class Loader {
   }
 
   bool CheckName(const std::string& file, const YAML::Node& key, const char* what) {
-    static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-    if (!std::regex_match(key.Scalar(), kName)) {
+    const std::string& name = key.Scalar();
+    if (name.empty() || IsDigit(name[0]) || !AllOf(name, IsNameChar)) {
       Error(PosOf(file, key), std::string(what) + " name '" + key.Scalar() +
                                   "' must be letters, digits and '_' (not starting with a digit)");
       return false;
@@ -510,8 +518,7 @@ class Loader {
     if (!m.has("id")) {
       if (m.missing("id")) Error(rule->pos, "rule has no 'id'");
     } else if (ReadString(file, m.get("id"), "id", &rule->id)) {
-      static const std::regex kId("[a-z0-9_.-]+");
-      if (!std::regex_match(rule->id, kId)) {
+      if (rule->id.empty() || !AllOf(rule->id, IsIdChar)) {
         Error(PosOf(file, m.get("id")),
               "id '" + rule->id + "' must use only a-z, 0-9, '_', '.' and '-'");
       }
@@ -672,8 +679,7 @@ class Loader {
       if (!m.has("step")) {
         if (m.missing("step")) Error(PosOf(file, s), "step has no name ('step: <name>')");
       } else if (ReadString(file, m.get("step"), "step", &step.name)) {
-        static const std::regex kStepName("[A-Za-z0-9_-]+");
-        if (!std::regex_match(step.name, kStepName)) {
+        if (step.name.empty() || !AllOf(step.name, IsStepNameChar)) {
           Error(PosOf(file, m.get("step")),
                 "step name '" + step.name + "' must use only letters, digits, '_' and '-'");
         }

@@ -1,7 +1,8 @@
-// Deeply nested expressions: the parser and the compiler recurse, so nesting is bounded and
-// going past the bound is a diagnostic with a position, never a stack overflow. Regressions
-// of the rules_expr_fuzz / rules_loader_fuzz targets (fuzz/): each input here crashed with
-// "AddressSanitizer: stack-overflow" before the bounds existed.
+// Inputs that crashed, hung or exhausted the loader and the expression parser, found while
+// fuzzing them (fuzz/): deep nesting (the parser and the compiler recurse, so nesting is
+// bounded and going past the bound is a diagnostic with a position), YAML aliases that
+// expand without end, and very long names. Each crashed with "AddressSanitizer:
+// stack-overflow", or ran for seconds, before its fix.
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -30,7 +31,7 @@ const std::string kTooDeep = "expression nests too deeply (more than 100 levels)
 
 }  // namespace
 
-TEST_CASE("nesting: parentheses, not, minus, lists and calls stop at 100 levels",
+TEST_CASE("robustness: parentheses, not, minus, lists and calls stop at 100 levels",
           "[rules][parser][fuzz]") {
   // 5,000 levels of each overflowed the stack.
   CHECK(Parse(Repeat("(", 5000) + "x" + Repeat(")", 5000)) == "error@100: " + kTooDeep);
@@ -44,7 +45,7 @@ TEST_CASE("nesting: parentheses, not, minus, lists and calls stop at 100 levels"
   CHECK(Parse(Repeat("not ", 100) + "x") == "error@400: " + kTooDeep);
 }
 
-TEST_CASE("nesting: arithmetic chains nest to the left and are bounded too",
+TEST_CASE("robustness: arithmetic chains nest to the left and are bounded too",
           "[rules][parser][fuzz]") {
   // `1 + 1 + ...` is ((1 + 1) + 1) ...: 5,000 terms were 5,000 levels of tree.
   std::string sum = "1";
@@ -55,7 +56,7 @@ TEST_CASE("nesting: arithmetic chains nest to the left and are bounded too",
   CHECK(Parse(short_sum + " > 0") == "ok");
 }
 
-TEST_CASE("nesting: chains of and and or are one node, however long", "[rules][parser][fuzz]") {
+TEST_CASE("robustness: chains of and and or are one node, however long", "[rules][parser][fuzz]") {
   std::string any = "x == 0";
   for (int i = 1; i < 20000; ++i) any += " or x == " + std::to_string(i);
   ParseError err;
@@ -77,7 +78,7 @@ TEST_CASE("nesting: chains of and and or are one node, however long", "[rules][p
   CHECK(DebugString(*ParseExpression("a or (b or c) or d", &err)) == "((a or (b or c)) or d)");
 }
 
-TEST_CASE("nesting: macros expanded inside one another are bounded", "[rules][compile][fuzz]") {
+TEST_CASE("robustness: macros expanded inside one another are bounded", "[rules][compile][fuzz]") {
   // m0 uses m1, which uses m2 ...: each is shallow, together they are 600 levels deep.
   testing::ExprFixture fx;
   for (int i = 0; i < 300; ++i) {
@@ -95,7 +96,7 @@ TEST_CASE("nesting: macros expanded inside one another are bounded", "[rules][co
   CHECK(fx.diags.empty());
 }
 
-TEST_CASE("nesting: the loader reports a too deep expression at its position",
+TEST_CASE("robustness: the loader reports a too deep expression at its position",
           "[rules][loader][fuzz]") {
   auto l = testing::LoadYaml("rules:\n  - id: deep\n    where: '" + Repeat("(", 3000) + "x == 1" +
                              Repeat(")", 3000) + "'\n");
@@ -107,7 +108,7 @@ TEST_CASE("nesting: the loader reports a too deep expression at its position",
 
 namespace vigil::rules {
 
-TEST_CASE("nesting: a YAML alias inside the node it names is an error, not a crash",
+TEST_CASE("robustness: a YAML alias inside the node it names is an error, not a crash",
           "[rules][loader][fuzz]") {
   // Expanding the alias for the test event recursed until the stack ran out (SIGSEGV).
   auto l = testing::LoadYaml(
@@ -124,7 +125,7 @@ TEST_CASE("nesting: a YAML alias inside the node it names is an error, not a cra
   CHECK(testing::LoadYaml("rules: &r [*r]\n")->Errors() == "r.yaml:1:8: rule must be a mapping");
 }
 
-TEST_CASE("nesting: aliases that multiply a test event are bounded", "[rules][loader][fuzz]") {
+TEST_CASE("robustness: aliases that multiply a test event are bounded", "[rules][loader][fuzz]") {
   // Each line repeats the one before ten times: 10^7 copies of {x: 1} from 800 bytes took
   // 25 s and 270 MB to turn into JSON. Budget: 1 MiB, or 8 bytes per byte of the file; the
   // line with 10^6 copies passes it.
@@ -156,6 +157,33 @@ TEST_CASE("nesting: aliases that multiply a test event are bounded", "[rules][lo
       "        expect: 2\n");
   REQUIRE(twice->Errors() == "");
   CHECK(twice->rule("a").tests[0].events == std::vector<std::string>{"{\"x\":1}", "{\"x\":1}"});
+}
+
+}  // namespace vigil::rules
+
+namespace vigil::rules {
+
+TEST_CASE("robustness: very long ids and names are checked without recursion",
+          "[rules][loader][fuzz]") {
+  // std::regex_match recursed once per character: a 30,000-character id overflowed the
+  // stack under ASan, 300,000 without.
+  const std::string id(300000, 'a');
+  auto ok = testing::LoadYaml("rules:\n  - id: " + id + "\n    where: 'x == 1'\n");
+  CHECK(ok->Errors() == "");
+  CHECK(ok->ids() == std::vector<std::string>{id});
+  // Names that are keys (macros) are at most 1024 characters in YAML; ids and steps are values.
+  const std::string bad = std::string(300000, 'a') + "!";
+  const std::string bad_key = std::string(1000, 'a') + "!";
+  auto l = testing::LoadYaml("macros:\n  " + bad_key + ": 'x == 1'\nrules:\n  - id: " + bad +
+                             "\n    pattern:\n      - step: " + bad + "\n        where: 'x == 1'\n");
+  auto diags = l->diags;
+  REQUIRE(diags.size() == 3);
+  CHECK(diags[0].pos.line == 2);
+  CHECK(diags[0].message.rfind("macro name 'aaa", 0) == 0);
+  CHECK(diags[1].pos.line == 4);
+  CHECK(diags[1].message.rfind("id 'aaa", 0) == 0);
+  CHECK(diags[2].pos.line == 6);
+  CHECK(diags[2].message.rfind("step name 'aaa", 0) == 0);
 }
 
 }  // namespace vigil::rules
