@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build git ca-certificates
   clang-format
+  clang libclang-rt-dev
   librdkafka-dev
   librocksdb-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev

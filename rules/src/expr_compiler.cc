@@ -1,5 +1,6 @@
 #include "expr_compiler.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "hyperscan.h"
@@ -12,6 +13,12 @@ using cep::ValueKind;
 SourcePos ExprSource::At(size_t offset) const {
   SourcePos p = start;
   if (p.line == 0) return p;
+  if (!byte_positions.empty()) {
+    const auto& [line, column] = byte_positions[std::min(offset, byte_positions.size() - 1)];
+    p.line = line;
+    p.column = column + (offset >= byte_positions.size() ? 1 : 0);
+    return p;
+  }
   if (!block_lines.empty()) {
     size_t i = 0;
     while (i + 1 < block_lines.size() && block_lines[i + 1] <= offset) {
@@ -65,6 +72,21 @@ const char* TypeName(ExprType t) {
 
 bool IsConditionType(ExprType t) { return t == ExprType::kBool || t == ExprType::kUnknown; }
 
+// The parser bounds each expression's depth; macros expanded inside one another can still
+// nest deeper, and Build recurses once per level.
+constexpr uint32_t kMaxExpandedDepth = 4 * kMaxExpressionDepth;
+
+class DepthGuard {
+ public:
+  explicit DepthGuard(uint32_t* depth) : depth_(depth) { ++*depth_; }
+  ~DepthGuard() { --*depth_; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+
+ private:
+  uint32_t* depth_;
+};
+
 const std::vector<std::string>& FunctionNames() {
   static const std::vector<std::string> kNames = {"exists", "lower", "upper", "len", "cidr_match",
                                                   "field",  "sum",   "avg",   "min", "max"};
@@ -87,6 +109,7 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   sources_.clear();
   macro_stack_.clear();
   failed_ = false;
+  too_deep_ = false;
   uses_steps_ = false;
   uses_scratch_ = false;
   share_predicates_ = scope_.predicates != nullptr;
@@ -107,6 +130,7 @@ ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
   sources_.clear();
   macro_stack_.clear();
   failed_ = false;
+  too_deep_ = false;
   uses_steps_ = false;
   share_predicates_ = false;
   sources_.push_back(&src);
@@ -123,6 +147,19 @@ ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
 }
 
 ExprPtr ExprCompiler::BuildCondition(const Node& n) {
+  // A bare name standing as a condition reads a boolean field, unless it is a macro. One
+  // that is not a macro but is spelt like one is a mistyped macro, not a field.
+  if (n.kind == NodeKind::kPath && n.text.find('.') == std::string::npos && scope_.macros &&
+      !scope_.macros->empty() && !scope_.macros->count(n.text)) {
+    std::vector<std::string> names;
+    for (const auto& [name, def] : *scope_.macros) names.push_back(name);
+    std::string hint = SuggestClosest(n.text, names);
+    if (!hint.empty()) {
+      Error(n, "no macro named '" + n.text + "'; did you mean '" + hint + "'? (for a field of " +
+                   "that name write field(\"" + n.text + "\"))");
+      return nullptr;
+    }
+  }
   ExprPtr e = Build(n);
   if (!e) return nullptr;
   if (!IsConditionType(e->type())) {
@@ -133,6 +170,15 @@ ExprPtr ExprCompiler::BuildCondition(const Node& n) {
 }
 
 ExprPtr ExprCompiler::Build(const Node& n) {
+  DepthGuard guard(&depth_);
+  if (depth_ > kMaxExpandedDepth) {
+    if (!too_deep_) {
+      Error(n, "expression nests too deeply with its macros expanded (more than " +
+                   std::to_string(kMaxExpandedDepth) + " levels)");
+    }
+    too_deep_ = true;
+    return nullptr;
+  }
   switch (n.kind) {
     case NodeKind::kNull: return ConstExpr::Null();
     case NodeKind::kBool: return ConstExpr::Bool(n.flag);
@@ -254,9 +300,11 @@ ExprPtr ExprCompiler::BuildPath(const Node& n) {
   if (scope_.macros) {
     auto it = scope_.macros->find(path);
     if (it != scope_.macros->end()) {
-      for (const std::string& m : macro_stack_) {
-        if (m == path) {
-          Error(n, "macro '" + path + "' refers to itself");
+      for (size_t i = 0; i < macro_stack_.size(); ++i) {
+        if (macro_stack_[i] == path) {
+          std::string cycle;
+          for (size_t j = i; j < macro_stack_.size(); ++j) cycle += macro_stack_[j] + " -> ";
+          Error(n, "macro '" + path + "' refers to itself: " + cycle + path);
           return nullptr;
         }
       }

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "expr_ast.h"
@@ -23,6 +24,9 @@ struct ExprSource {
   // Block scalars (| and >): where in `text` each line as written begins; `start` is then
   // the first line's first character after its indentation. Empty for other scalars.
   std::vector<size_t> block_lines;
+  // Flow scalars read from a document: the (line, column) of each byte of `text`, exact
+  // across folded lines and escapes. Empty: positions are counted from `start`.
+  std::vector<std::pair<int, int>> byte_positions;
   SourcePos At(size_t offset) const;
 };
 
@@ -101,6 +105,8 @@ class ExprCompiler {
   Diagnostics* diags_;
   std::vector<const ExprSource*> sources_;   // innermost last: where offsets point
   std::vector<std::string> macro_stack_;     // for cycle detection
+  uint32_t depth_ = 0;                       // Build's recursion, macros expanded
+  bool too_deep_ = false;                    // reported once per expression
   bool uses_steps_ = false;
   bool uses_scratch_ = false;  // a node computes strings (CaseExpr)
   bool failed_ = false;
