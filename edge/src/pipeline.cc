@@ -54,6 +54,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
     }
   }
   for (const rules::Rule& r : p->rules_.rules) {
+    if (!r.enabled) continue;  // `enabled: false`: loaded and checked, not matched
     cep::RuleSpec spec = r.spec;
     if (!r.stream.empty()) spec.stream = streams[r.stream];
     auto index = p->engine_->AddRule(std::move(spec));

@@ -84,6 +84,7 @@ RuleTestResult RunRuleTest(const rules::Rule& rule, const rules::RuleTest& test,
   RuleTestResult result;
   rules::Ruleset one;
   one.rules.push_back(rule);
+  one.rules.back().enabled = true;  // a disabled rule's tests still run: they test its logic
   // The rule's string predicates read bits of the scanner it was compiled with.
   one.predicates = ruleset.predicates;
   Collector collector(test.events.size());

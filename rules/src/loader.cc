@@ -567,9 +567,7 @@ class Loader {
     if (m.has("stream")) ReadString(file, m.get("stream"), "stream", &rule->stream);
     if (m.has("sinks")) ReadStringList(file, m.get("sinks"), "sinks", &rule->sinks);
     if (m.has("enabled")) {
-      bool enabled = true;
-      ReadBool(file, m.get("enabled"), "enabled", &enabled);
-      (void)enabled;  // loading a disabled rule is the daemon's business
+      ReadBool(file, m.get("enabled"), "enabled", &rule->enabled);
     }
 
     cep::RuleSpec& spec = rule->spec;
@@ -723,13 +721,16 @@ class Loader {
       } else {
         step.where = Condition(file, m.get("where"), where_what + ".where", scope, canon);
       }
+      bool contiguity_given = false;
       if (m.has("contiguity")) {
         std::string c;
         if (ReadString(file, m.get("contiguity"), "contiguity", &c)) {
+          contiguity_given = true;
           if (c == "strict") step.contiguity = cep::Contiguity::kStrict;
           else if (c == "relaxed") step.contiguity = cep::Contiguity::kRelaxed;
           else if (c == "any") step.contiguity = cep::Contiguity::kAny;
           else {
+            contiguity_given = false;
             std::string msg = "contiguity '" + c + "' must be strict, relaxed or any";
             std::string hint = SuggestClosest(c, {"strict", "relaxed", "any"});
             if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
@@ -753,6 +754,10 @@ class Loader {
       auto bad = [&](const char* key, const std::string& why) {
         Error(PosOf(file, m.key_node(key)), "step " + step.name + ": " + why);
       };
+      if (i == 0 && contiguity_given) {
+        bad("contiguity", "the first step has no step before it; 'contiguity' says how a step "
+                          "follows the one before, so it belongs on later steps");
+      }
       bool looping = step.max_count > 1;
       if (!looping) {
         if (step.greedy) bad("greedy", "'greedy' applies to looping steps (count above 1)");

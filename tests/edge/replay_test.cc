@@ -444,6 +444,34 @@ rules: [)" + dir.path() + R"(/rules]
   CHECK_THAT(bad.err, Catch::Contains(broken + ":3:5: streams.auth.source: required"));
 }
 
+TEST_CASE("replay: a rule with enabled false is checked but not matched, its tests still run",
+          "[edge][replay]") {
+  TempDir dir;
+  std::string rules = dir.Write("rules.yaml", R"(
+rules:
+  - id: off
+    title: Disabled
+    enabled: false
+    where: 'x == 1'
+    tests:
+      - name: it would fire
+        events: [{"ts": 1, "x": 1}]
+        expect: 1
+  - id: on
+    title: Enabled
+    where: 'x == 1'
+)");
+  std::string events = dir.Write("e.jsonl", "{\"ts\": 1, \"x\": 1}\n");
+  ProcessResult r = RunVigil({"replay", "--rules", rules, events});
+  CHECK(r.exit_code == 0);
+  Strings alerts = Lines(r.out);
+  REQUIRE(alerts.size() == 1);
+  CHECK(AlertLine(alerts[0]).str("/rule/id") == "on");
+  ProcessResult t = RunVigil({"test", rules});
+  CHECK(t.exit_code == 0);
+  CHECK_THAT(t.out, Catch::Contains("PASS off: it would fire"));
+}
+
 TEST_CASE("replay: --format raw makes each line a message", "[edge][replay]") {
   TempDir dir;
   std::string rules = dir.Write("rules.yaml", R"(

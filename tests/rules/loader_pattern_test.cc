@@ -87,9 +87,22 @@ TEST_CASE("pattern: count forms", "[rules][loader][pattern]") {
   CHECK(zero.min_count == 1);
   CHECK(zero.max_count == 2);
   CHECK(zero.combinations);
-  cep::StepSpec optional = step("        optional: true\n        contiguity: any\n");
+  cep::StepSpec optional = step("        optional: true\n");
   CHECK(optional.optional);
-  CHECK(optional.contiguity == cep::Contiguity::kAny);
+  auto any = LoadYaml(PatternRule("      - step: s\n        where: 'x == 1'\n"
+                                  "      - step: t\n        where: 'x == 2'\n        contiguity: any\n"
+                                  "        optional: true\n"
+                                  "      - step: u\n        where: 'x == 3'\n"));
+  REQUIRE(any->Errors() == "");
+  CHECK(any->rule("p").spec.steps[1].contiguity == cep::Contiguity::kAny);
+}
+
+TEST_CASE("pattern: contiguity on the first step is an error", "[rules][loader][pattern]") {
+  auto l = LoadYaml(PatternRule("      - step: s\n        where: 'x == 1'\n        contiguity: strict\n"
+                                "      - step: t\n        where: 'x == 2'\n"));
+  CHECK(l->Errors() ==
+        "r.yaml:6:9: step s: the first step has no step before it; 'contiguity' says how a step "
+        "follows the one before, so it belongs on later steps");
 }
 
 TEST_CASE("pattern: step errors are all reported", "[rules][loader][pattern]") {

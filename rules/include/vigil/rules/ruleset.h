@@ -49,6 +49,8 @@ struct Rule {
   std::vector<std::string> tags;
   std::string stream;              // empty: every stream
   std::vector<std::string> sinks;  // empty: the default sinks
+  // `enabled: false`: loaded and checked (and its tests run), but not matched.
+  bool enabled = true;
   std::vector<RuleTest> tests;
   std::string file;
   SourcePos pos;
