@@ -9,6 +9,7 @@
 #include "rule_runtime.h"
 #include "single_event_rule.h"
 #include "threshold_rule.h"
+#include "vigil/cep/json_array.h"
 #include "vigil/cep/key.h"
 
 namespace vigil::cep {
@@ -289,10 +290,19 @@ class Engine::Impl final : public RuntimeContext {
     candidates_.insert(candidates_.end(), idx.always.begin(), idx.always.end());
     for (const FieldIndex& fi : idx.by_field) {
       const Value& v = ev->field(fi.field);
-      if (v.kind != ValueKind::kString) continue;
-      auto it = fi.rules_by_value.find(v.s);
-      if (it != fi.rules_by_value.end()) {
-        candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
+      auto offer = [&](std::string_view value) {
+        auto it = fi.rules_by_value.find(value);
+        if (it != fi.rules_by_value.end()) {
+          candidates_.insert(candidates_.end(), it->second.begin(), it->second.end());
+        }
+      };
+      if (v.kind == ValueKind::kString) {
+        offer(v.s);
+      } else if (IsJsonArray(v)) {  // rules match arrays by any element
+        AnyArrayElement(v.s, [&](const Value& e) {
+          if (e.kind == ValueKind::kString) offer(e.s);
+          return false;
+        });
       }
     }
     for (const auto& [bit, rules] : idx.by_bit) {

@@ -207,6 +207,7 @@ class StringOpExpr final : public Expr {
   bool Test(EvalState& st) const override;
 
  private:
+  bool TestOne(const cep::Value& subject, EvalState& st) const;
   StringOp op_;
   bool ignore_case_;
   ExprPtr subject_;
@@ -258,7 +259,8 @@ class CaseExpr final : public Expr {
   ExprPtr e_;
 };
 
-// len(s): the number of characters (UTF-8 code points) of a string; null otherwise.
+// len(s): the number of characters (UTF-8 code points) of a string, the number of elements
+// of an array; null otherwise.
 class LenExpr final : public Expr {
  public:
   explicit LenExpr(ExprPtr e) : Expr(ExprType::kNumber), e_(std::move(e)) {}
@@ -287,6 +289,7 @@ class CidrMatchExpr final : public Expr {
   bool Test(EvalState& st) const override;
 
  private:
+  bool InAnyNet(std::string_view ip) const;
   ExprPtr ip_;
   std::vector<Cidr> nets_;
 };

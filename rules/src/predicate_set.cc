@@ -1,5 +1,7 @@
 #include "predicate_set.h"
 
+#include "vigil/cep/json_array.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <set>
@@ -179,6 +181,20 @@ void PredicateScanner::Scan(cep::Event* event, PredicateScanStats* stats) const 
   auto set_bit = [&bits](unsigned id) { bits[id >> 6] |= uint64_t{1} << (id & 63); };
   for (const FieldDatabases& f : fields_) {
     const cep::Value& v = event->field(f.field);
+    if (cep::IsJsonArray(v)) {
+      // An array: every string element is scanned on its own (anchors apply per element),
+      // so a predicate holds when it holds for any element.
+      ++st.fields_scanned;
+      cep::AnyArrayElement(v.s, [&](const cep::Value& e) {
+        if (e.kind != cep::ValueKind::kString) return false;
+        st.bytes_scanned += e.s.size();
+        for (const auto& db : f.databases) {
+          if (!db->Scan(e.s, set_bit)) ++st.scan_errors;
+        }
+        return false;
+      });
+      continue;
+    }
     if (v.kind != cep::ValueKind::kString) continue;
     ++st.fields_scanned;
     st.bytes_scanned += v.s.size();
