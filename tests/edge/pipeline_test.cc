@@ -72,4 +72,73 @@ TEST_CASE("pipeline: each event's string fields are scanned once for all rules",
   }
 }
 
+TEST_CASE("pipeline: several streams, each with its own decoder, one engine", "[edge][pipeline]") {
+  const char* yaml = R"(
+rules:
+  - id: auth-failure
+    stream: auth
+    key: [host]
+    where: 'app == "sshd" and message startswith "Failed password"'
+  - id: any-stream-root
+    where: 'user == "root" or message contains "root"'
+  - id: sensors-hot
+    stream: sensors
+    key: [device]
+    where: 'temp > 80'
+)";
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  rules::Diagnostics diags;
+  rules::Ruleset rs = rules::LoadRulesetFromString(yaml, "p.yaml", fields.get(), &diags);
+  REQUIRE(diags.empty());
+  Collect out;
+  PipelineOptions options;
+  options.stream = "auth";
+  options.format = "syslog";
+  options.syslog.year = 2026;
+  StreamSettings sensors;
+  sensors.stream = "sensors";
+  sensors.format = "json";
+  sensors.timestamp.fields = {"ts"};
+  sensors.timestamp.format = ingest::TimeFormat::kEpochMs;
+  sensors.max_delay = 5 * cep::kSecond;
+  options.more_streams.push_back(sensors);
+  auto p = Pipeline::Create(std::move(rs), fields, options, &out);
+  REQUIRE(p.ok());
+  REQUIRE((*p)->stream_count() == 2);
+  std::string error;
+  CHECK((*p)->ProcessStream(0, "Nov 21 10:15:01 gw sshd[7]: Failed password for root from 10.0.0.9 port 22 ssh2", 1, 0, &error) ==
+        RecordOutcome::kProcessed);
+  CHECK((*p)->ProcessStream(1, R"({"ts": 1795256102000, "device": "d1", "temp": 91, "user": "root"})", 2, 3, &error) ==
+        RecordOutcome::kProcessed);
+  // A sensors record in the syslog stream is not syslog: malformed there.
+  CHECK((*p)->ProcessStream(0, R"({"ts": 1795256102000, "temp": 99})", 3, 0, &error) == RecordOutcome::kMalformed);
+  (*p)->Finish();
+  // Per event, rules run in rule order.
+  CHECK(out.alerts == std::vector<std::string>{"auth-failure {\"host\":\"gw\"}", "any-stream-root {}",
+                                               "any-stream-root {}", "sensors-hot {\"device\":\"d1\"}"});
+  CHECK((*p)->stats().malformed == 1);
+}
+
+TEST_CASE("pipeline: a bad stream setting fails creation with the stream's name", "[edge][pipeline]") {
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  rules::Diagnostics diags;
+  rules::Ruleset rs = rules::LoadRulesetFromString("rules: []\n", "p.yaml", fields.get(), &diags);
+  Collect out;
+  PipelineOptions options;
+  StreamSettings bad;
+  bad.stream = "local";
+  bad.format = "syslog";
+  bad.syslog.timezone = "Mars/Olympus";
+  options.more_streams.push_back(bad);
+  auto p = Pipeline::Create(std::move(rs), fields, options, &out);
+  REQUIRE_FALSE(p.ok());
+  CHECK(p.status().message() == "stream local: timezone 'Mars/Olympus' is not UTC or a fixed offset such as +02:00");
+  StreamSettings twice;
+  options.more_streams = {twice};
+  rules::Ruleset rs2 = rules::LoadRulesetFromString("rules: []\n", "p.yaml", fields.get(), &diags);
+  auto dup = Pipeline::Create(std::move(rs2), fields, options, &out);
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.status().message() == "stream 'default' is declared twice");
+}
+
 }  // namespace vigil::edge
