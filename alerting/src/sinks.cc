@@ -2,6 +2,7 @@
 #include "vigil/alerting/sinks.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "sink_types.h"
 
