@@ -19,6 +19,7 @@
 #include "support/net.h"
 #include "vigil/alerting/outbox.h"
 #include "vigil/alerting/sinks.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/state_store.h"
 
 using namespace vigil;
@@ -28,10 +29,12 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::unique_ptr<Sink> Webhook(const std::string& url) {
-  auto cfg = ConfigValue::FromJson(R"({"s":{"type":"webhook","url":")" + url + R"("}})");
+  cep::ConfigNode s = cep::ConfigNode::Map();
+  s.Set("type", cep::ConfigNode::Scalar("webhook"));
+  s.Set("url", cep::ConfigNode::Scalar(url));
   SinkContext ctx;
   ctx.warn = [](const std::string&) {};
-  auto config = LoadAlertingConfig(&*cfg, nullptr, ctx);
+  auto config = LoadAlertingConfig({{"s", s}}, cep::ConfigNode(), ctx);
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.status().message().c_str());
     std::exit(1);

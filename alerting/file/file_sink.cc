@@ -20,17 +20,16 @@ struct FileSettings {
   JsonBodySettings body;
 };
 
-const Options<FileSettings>& FileOptions() {
-  static const Options<FileSettings> table = [] {
-    Options<FileSettings> o;
-    o.Add({"path", OptionType::kString, "", true, false, "", "The file alerts are appended to."},
-          Set(&FileSettings::path));
-    o.Add({"fsync", OptionType::kBool, "false", false, false, "",
-           "fsync after each alert (survives power loss, costs a disk flush per alert)."},
-          Set(&FileSettings::fsync));
-    AddJsonBodyOptions(o, &FileSettings::body);
-    return o;
-  }();
+const std::vector<cep::Option<FileSettings>>& FileOptions() {
+  static const std::vector<cep::Option<FileSettings>> table = Concat(
+      std::vector<cep::Option<FileSettings>>{
+          {"path", cep::OptionType::kString, "", true, "The file alerts are appended to.", {},
+           cep::Member(&FileSettings::path)},
+          {"fsync", cep::OptionType::kBool, "false", false,
+           "fsync after each alert (survives power loss, costs a disk flush per alert).", {},
+           cep::Member(&FileSettings::fsync)},
+      },
+      cep::PartOptions(&FileSettings::body, JsonBodyOptions()));
   return table;
 }
 
@@ -93,16 +92,16 @@ SinkType FileSinkType() {
   t.summary =
       "Appends each alert as one line of JSON to `path` (created if absent, mode 0640). A "
       "rotated file (moved or deleted) is reopened at its path at the next alert.";
-  t.options = &FileOptions();
+  t.options_markdown = cep::OptionsMarkdown(FileOptions());
   t.example =
       "sinks:\n"
       "  archive: {type: file, path: /var/log/vigil/alerts.jsonl, format: ocsf}\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     FileSettings s;
-    if (Status st = FileOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(FileOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new FileSink(std::move(s), std::move(body).value(), ctx));
   };
   return t;

@@ -19,27 +19,26 @@ struct KafkaSettings {
   JsonBodySettings body;
 };
 
-const Options<KafkaSettings>& KafkaOptions() {
-  static const Options<KafkaSettings> table = [] {
-    Options<KafkaSettings> o;
-    o.Add({"brokers", OptionType::kString, "", true, false, "", "Bootstrap servers, host:port[,...]."},
-          Set(&KafkaSettings::brokers));
-    o.Add({"topic", OptionType::kString, "", true, false, "", "The topic alerts are produced to."},
-          Set(&KafkaSettings::topic));
-    o.Add({"sasl_username", OptionType::kString, "", false, false, "", "SASL user (sets sasl.username)."},
-          Set(&KafkaSettings::sasl_username));
-    o.Add({"sasl_password", OptionType::kString, "", false, true, "", "SASL password (sets sasl.password)."},
-          Set(&KafkaSettings::sasl_password));
-    o.Add({"properties", OptionType::kStringMap, "", false, false, "",
-           "Further librdkafka producer properties (security.protocol, ssl.ca.location, "
-           "sasl.mechanism, compression.type...)."},
-          Set(&KafkaSettings::properties));
-    o.Add({"timeout", OptionType::kDuration, "10s", false, false, "",
-           "How long one delivery may take before it is retried (message.timeout.ms)."},
-          Set(&KafkaSettings::timeout));
-    AddJsonBodyOptions(o, &KafkaSettings::body);
-    return o;
-  }();
+const std::vector<cep::Option<KafkaSettings>>& KafkaOptions() {
+  static const std::vector<cep::Option<KafkaSettings>> table = Concat(
+      std::vector<cep::Option<KafkaSettings>>{
+          {"brokers", cep::OptionType::kString, "", true, "Bootstrap servers, host:port[,...].", {},
+           cep::Member(&KafkaSettings::brokers)},
+          {"topic", cep::OptionType::kString, "", true, "The topic alerts are produced to.", {},
+           cep::Member(&KafkaSettings::topic)},
+          {"sasl_username", cep::OptionType::kString, "", false, "SASL user (sets sasl.username).", {},
+           cep::Member(&KafkaSettings::sasl_username)},
+          {"sasl_password", cep::OptionType::kSecret, "", false, "SASL password (sets sasl.password).", {},
+           SecretMember(&KafkaSettings::sasl_password)},
+          {"properties", cep::OptionType::kStringMap, "", false,
+           "Further librdkafka producer properties (security.protocol, ssl.ca.location, sasl.mechanism, "
+           "compression.type...).",
+           {}, cep::Member(&KafkaSettings::properties)},
+          {"timeout", cep::OptionType::kDuration, "10s", false,
+           "How long one delivery may take before it is retried (message.timeout.ms).", {},
+           cep::Member(&KafkaSettings::timeout)},
+      },
+      cep::PartOptions(&KafkaSettings::body, JsonBodyOptions()));
   return table;
 }
 
@@ -147,7 +146,7 @@ SinkType KafkaSinkType() {
       "value is the alert JSON, the key the alert's key as compact JSON "
       "(`{\"source.ip\":\"10.0.0.9\"}`), so alerts of one key stay in one partition, in order. "
       "Delivered once the broker acknowledges it.";
-  t.options = &KafkaOptions();
+  t.options_markdown = cep::OptionsMarkdown(KafkaOptions());
   t.example =
       "sinks:\n"
       "  alerts-topic:\n"
@@ -155,15 +154,15 @@ SinkType KafkaSinkType() {
       "    brokers: kafka1:9092,kafka2:9092\n"
       "    topic: vigil-alerts\n"
       "    properties: {security.protocol: ssl, ssl.ca.location: /etc/vigil/kafka-ca.pem}\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     KafkaSettings s;
-    if (Status st = KafkaOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(KafkaOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     auto conf = KafkaSink::Config(s);
-    if (!conf.ok()) return Status::InvalidArgument(path + ".properties: " + conf.status().message());
+    if (!conf.ok()) return cep::OptionError(c.Find("properties"), path + ".properties", conf.status().message());
     rd_kafka_conf_destroy(*conf);
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new KafkaSink(std::move(s), std::move(body).value(), ctx));
   };
   return t;

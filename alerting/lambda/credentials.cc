@@ -84,24 +84,23 @@ std::unique_ptr<CredentialsProvider> StaticCredentials(AwsCredentials credential
   return std::make_unique<Static>(std::move(credentials));
 }
 
-Result<AwsCredentials> CredentialsFromEnv(const SecretSource& secrets) {
+Result<AwsCredentials> CredentialsFromEnv(const cep::SecretSource& secrets) {
   AwsCredentials c;
-  auto id = secrets.Env("AWS_ACCESS_KEY_ID");
-  if (!id.ok()) return id.status();
-  auto key = secrets.Env("AWS_SECRET_ACCESS_KEY");
-  if (!key.ok()) return key.status();
-  c.access_key_id = *id;
-  c.secret_access_key = *key;
-  auto token = secrets.Env("AWS_SESSION_TOKEN");
-  if (token.ok()) c.session_token = *token;
+  if (!secrets.getenv("AWS_ACCESS_KEY_ID", &c.access_key_id)) {
+    return Status::NotFound("environment variable AWS_ACCESS_KEY_ID is not set");
+  }
+  if (!secrets.getenv("AWS_SECRET_ACCESS_KEY", &c.secret_access_key)) {
+    return Status::NotFound("environment variable AWS_SECRET_ACCESS_KEY is not set");
+  }
+  secrets.getenv("AWS_SESSION_TOKEN", &c.session_token);
   return c;
 }
 
 Result<AwsCredentials> CredentialsFromFile(const std::string& path, const std::string& profile,
-                                           const SecretSource& secrets) {
-  auto text = secrets.File(path);
-  if (!text.ok()) return text.status();
-  std::istringstream in(*text);
+                                           const cep::SecretSource& secrets) {
+  std::string text;
+  if (Status s = secrets.read_file(path, &text); !s.ok()) return s;
+  std::istringstream in(text);
   std::string line, section;
   AwsCredentials c;
   bool found = false;

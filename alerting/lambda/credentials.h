@@ -7,7 +7,7 @@
 
 #include "http.h"
 #include "lambda/sigv4.h"
-#include "vigil/alerting/options.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/status.h"
 
 namespace vigil::alerting {
@@ -21,11 +21,11 @@ class CredentialsProvider {
 
 std::unique_ptr<CredentialsProvider> StaticCredentials(AwsCredentials credentials);
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and (optional) AWS_SESSION_TOKEN.
-Result<AwsCredentials> CredentialsFromEnv(const SecretSource& secrets);
+Result<AwsCredentials> CredentialsFromEnv(const cep::SecretSource& secrets);
 // An INI file as ~/.aws/credentials: [profile] with aws_access_key_id,
 // aws_secret_access_key and optional aws_session_token.
 Result<AwsCredentials> CredentialsFromFile(const std::string& path, const std::string& profile,
-                                           const SecretSource& secrets);
+                                           const cep::SecretSource& secrets);
 // The instance role from the metadata service at `endpoint` (IMDSv2: a session token,
 // then the role name, then its credentials), refreshed five minutes before they expire.
 std::unique_ptr<CredentialsProvider> InstanceRoleCredentials(std::string endpoint,

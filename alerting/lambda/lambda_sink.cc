@@ -24,39 +24,36 @@ struct LambdaSettings {
   HttpSettings http;
 };
 
-const Options<LambdaSettings>& LambdaOptions() {
-  static const Options<LambdaSettings> table = [] {
-    Options<LambdaSettings> o;
-    o.Add({"function", OptionType::kString, "", true, false, "",
-           "The function's name, name:alias or ARN."},
-          Set(&LambdaSettings::function));
-    o.Add({"region", OptionType::kString, "", true, false, "", "The AWS region (eu-west-1)."},
-          Set(&LambdaSettings::region));
-    o.Add({"qualifier", OptionType::kString, "", false, false, "", "A version or alias to invoke."},
-          Set(&LambdaSettings::qualifier));
-    o.Add({"invocation", OptionType::kEnum, "Event", false, false, "Event|RequestResponse",
-           "Event: queued, answered 202. RequestResponse: waits for the function; an error it "
-           "raises (X-Amz-Function-Error) is a failed delivery."},
-          Set(&LambdaSettings::invocation));
-    o.Add({"credentials", OptionType::kEnum, "env", false, false, "env|file|instance",
-           "env: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. file: a shared "
-           "credentials file. instance: the EC2 instance role (IMDSv2)."},
-          Set(&LambdaSettings::credentials));
-    o.Add({"credentials_file", OptionType::kString, "", false, false, "",
-           "For credentials: file (default ~/.aws/credentials)."},
-          Set(&LambdaSettings::credentials_file));
-    o.Add({"profile", OptionType::kString, "default", false, false, "", "The profile in that file."},
-          Set(&LambdaSettings::profile));
-    o.Add({"instance_endpoint", OptionType::kString, "http://169.254.169.254", false, false, "",
-           "The instance metadata service (for credentials: instance)."},
-          Set(&LambdaSettings::instance_endpoint));
-    o.Add({"endpoint", OptionType::kString, "", false, false, "",
-           "Overrides https://lambda.<region>.amazonaws.com (VPC endpoints, tests)."},
-          Set(&LambdaSettings::endpoint));
-    AddJsonBodyOptions(o, &LambdaSettings::body);
-    AddHttpOptions(o, &LambdaSettings::http);
-    return o;
-  }();
+const std::vector<cep::Option<LambdaSettings>>& LambdaOptions() {
+  static const std::vector<cep::Option<LambdaSettings>> table = Concat(
+      std::vector<cep::Option<LambdaSettings>>{
+          {"function", cep::OptionType::kString, "", true, "The function's name, name:alias or ARN.", {},
+           cep::Member(&LambdaSettings::function)},
+          {"region", cep::OptionType::kString, "", true, "The AWS region (eu-west-1).", {},
+           cep::Member(&LambdaSettings::region)},
+          {"qualifier", cep::OptionType::kString, "", false, "A version or alias to invoke.", {},
+           cep::Member(&LambdaSettings::qualifier)},
+          {"invocation", cep::OptionType::kEnum, "Event", false,
+           "Event: queued, answered 202. RequestResponse: waits for the function; an error it raises "
+           "(X-Amz-Function-Error) is a failed delivery.",
+           {"Event", "RequestResponse"}, cep::Member(&LambdaSettings::invocation)},
+          {"credentials", cep::OptionType::kEnum, "env", false,
+           "env: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN. file: a shared credentials "
+           "file. instance: the EC2 instance role (IMDSv2).",
+           {"env", "file", "instance"}, cep::Member(&LambdaSettings::credentials)},
+          {"credentials_file", cep::OptionType::kString, "", false,
+           "For credentials: file (default ~/.aws/credentials).", {}, cep::Member(&LambdaSettings::credentials_file)},
+          {"profile", cep::OptionType::kString, "default", false, "The profile in that file.", {},
+           cep::Member(&LambdaSettings::profile)},
+          {"instance_endpoint", cep::OptionType::kString, "http://169.254.169.254", false,
+           "The instance metadata service (for credentials: instance).", {},
+           cep::Member(&LambdaSettings::instance_endpoint)},
+          {"endpoint", cep::OptionType::kString, "", false,
+           "Overrides https://lambda.<region>.amazonaws.com (VPC endpoints, tests).", {},
+           cep::Member(&LambdaSettings::endpoint)},
+      },
+      cep::PartOptions(&LambdaSettings::body, JsonBodyOptions()),
+      cep::PartOptions(&LambdaSettings::http, HttpOptions()));
   return table;
 }
 
@@ -132,7 +129,7 @@ SinkType LambdaSinkType() {
       "<function>/invocations` with the alert as the payload, `X-Amz-Invocation-Type: Event` "
       "(or `RequestResponse`), signed with AWS Signature Version 4 (service `lambda`). A "
       "function error (`X-Amz-Function-Error`) counts as a failed delivery and is retried.";
-  t.options = &LambdaOptions();
+  t.options_markdown = cep::OptionsMarkdown(LambdaOptions());
   t.example =
       "sinks:\n"
       "  responder:\n"
@@ -142,26 +139,29 @@ SinkType LambdaSinkType() {
       "    invocation: Event\n"
       "    credentials: env\n"
       "    min_severity: critical\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     LambdaSettings s;
-    if (Status st = LambdaOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(LambdaOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     if (!s.endpoint.empty()) {
-      if (Status st = CheckUrl(s.endpoint, path + ".endpoint", ctx); !st.ok()) return st;
+      if (Status st = CheckUrl(s.endpoint, c.Find("endpoint"), path + ".endpoint", ctx); !st.ok()) return st;
     }
+    const cep::ConfigNode* at = c.Find("credentials");
     std::unique_ptr<CredentialsProvider> creds;
     if (s.credentials == "env") {
       auto e = CredentialsFromEnv(secrets);
-      if (!e.ok()) return Status::InvalidArgument(path + ".credentials: env: " + e.status().message());
+      if (!e.ok()) return cep::OptionError(at, path + ".credentials", "env: " + e.status().message());
       creds = StaticCredentials(*e);
     } else if (s.credentials == "file") {
       std::string file = s.credentials_file;
       if (file.empty()) {
-        auto home = secrets.Env("HOME");
-        file = (home.ok() ? *home : std::string(".")) + "/.aws/credentials";
+        std::string home;
+        file = (secrets.getenv("HOME", &home) ? home : std::string(".")) + "/.aws/credentials";
+      } else {
+        at = c.Find("credentials_file");
       }
       auto f = CredentialsFromFile(file, s.profile, secrets);
-      if (!f.ok()) return Status::InvalidArgument(path + ".credentials: file: " + f.status().message());
+      if (!f.ok()) return cep::OptionError(at, path + ".credentials", "file: " + f.status().message());
       creds = StaticCredentials(*f);
     } else {
       HttpSettings http;
@@ -169,7 +169,7 @@ SinkType LambdaSinkType() {
       creds = InstanceRoleCredentials(s.instance_endpoint, http, ClockOf(ctx));
     }
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new LambdaSink(std::move(s), std::move(body).value(), std::move(creds), ctx));
   };
   return t;

@@ -22,37 +22,31 @@ struct MqttSettings {
   JsonBodySettings body;
 };
 
-const Options<MqttSettings>& MqttOptions() {
-  static const Options<MqttSettings> table = [] {
-    Options<MqttSettings> o;
-    o.Add({"url", OptionType::kString, "", true, false, "", "tcp://host:1883 or ssl://host:8883."},
-          Set(&MqttSettings::url));
-    o.Add({"topic", OptionType::kString, "", true, false, "",
-           "The topic; may use {{ rule.id }} and {{ key.<field> }} ('/', '+', '#' in values "
-           "become '_')."},
-          Set(&MqttSettings::topic));
-    o.Add({"client_id", OptionType::kString, "", false, false, "",
-           "MQTT client id (default vigil-<node id>-<sink name>)."},
-          Set(&MqttSettings::client_id));
-    o.Add({"username", OptionType::kString, "", false, false, "", "User name."},
-          Set(&MqttSettings::username));
-    o.Add({"password", OptionType::kString, "", false, true, "", "Password."},
-          Set(&MqttSettings::password));
-    o.Add({"retain", OptionType::kBool, "false", false, false, "", "Publish retained."},
-          Set(&MqttSettings::retain));
-    o.Add({"timeout", OptionType::kDuration, "10s", false, false, "", "Connect and publish timeout."},
-          Set(&MqttSettings::timeout));
-    o.Add({"tls.ca_file", OptionType::kString, "", false, false, "", "PEM file of CAs (ssl:// URLs)."},
-          Set(&MqttSettings::ca_file));
-    o.Add({"tls.verify", OptionType::kBool, "true", false, false, "", "Verify the broker's certificate."},
-          Set(&MqttSettings::verify));
-    o.Add({"tls.cert_file", OptionType::kString, "", false, false, "", "Client certificate (mTLS)."},
-          Set(&MqttSettings::cert_file));
-    o.Add({"tls.key_file", OptionType::kString, "", false, false, "", "Its private key."},
-          Set(&MqttSettings::key_file));
-    AddJsonBodyOptions(o, &MqttSettings::body);
-    return o;
-  }();
+const std::vector<cep::Option<MqttSettings>>& MqttOptions() {
+  static const std::vector<cep::Option<MqttSettings>> table = Concat(
+      std::vector<cep::Option<MqttSettings>>{
+          {"url", cep::OptionType::kString, "", true, "tcp://host:1883 or ssl://host:8883.", {},
+           cep::Member(&MqttSettings::url)},
+          {"topic", cep::OptionType::kString, "", true,
+           "The topic; may use {{ rule.id }} and {{ key.<field> }} ('/', '+', '#' in values become '_').", {},
+           cep::Member(&MqttSettings::topic)},
+          {"client_id", cep::OptionType::kString, "", false, "MQTT client id (default vigil-<node id>-<sink name>).", {},
+           cep::Member(&MqttSettings::client_id)},
+          {"username", cep::OptionType::kString, "", false, "User name.", {}, cep::Member(&MqttSettings::username)},
+          {"password", cep::OptionType::kSecret, "", false, "Password.", {}, SecretMember(&MqttSettings::password)},
+          {"retain", cep::OptionType::kBool, "false", false, "Publish retained.", {}, cep::Member(&MqttSettings::retain)},
+          {"timeout", cep::OptionType::kDuration, "10s", false, "Connect and publish timeout.", {},
+           cep::Member(&MqttSettings::timeout)},
+          {"tls.ca_file", cep::OptionType::kString, "", false, "PEM file of CAs (ssl:// URLs).", {},
+           cep::Member(&MqttSettings::ca_file)},
+          {"tls.verify", cep::OptionType::kBool, "true", false, "Verify the broker's certificate.", {},
+           cep::Member(&MqttSettings::verify)},
+          {"tls.cert_file", cep::OptionType::kString, "", false, "Client certificate (mTLS).", {},
+           cep::Member(&MqttSettings::cert_file)},
+          {"tls.key_file", cep::OptionType::kString, "", false, "Its private key.", {},
+           cep::Member(&MqttSettings::key_file)},
+      },
+      cep::PartOptions(&MqttSettings::body, JsonBodyOptions()));
   return table;
 }
 
@@ -134,25 +128,26 @@ SinkType MqttSinkType() {
   t.summary =
       "Publishes each alert with QoS 1 to `topic` (which may hold `{{ rule.id }}` and `{{ "
       "key.<field> }}`); delivered when the broker's PUBACK arrives.";
-  t.options = &MqttOptions();
+  t.options_markdown = cep::OptionsMarkdown(MqttOptions());
   t.example =
       "sinks:\n"
       "  actuator:\n"
       "    type: mqtt\n"
       "    url: tcp://127.0.0.1:1883\n"
       "    topic: \"site/alerts/{{ rule.id }}\"\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     MqttSettings s;
-    if (Status st = MqttOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(MqttOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     if (s.url.rfind("tcp://", 0) != 0 && s.url.rfind("ssl://", 0) != 0 && s.url.rfind("mqtt://", 0) != 0 &&
         s.url.rfind("mqtts://", 0) != 0) {
-      return Status::InvalidArgument(path + ".url: '" + s.url + "' is not tcp://, ssl://, mqtt:// or mqtts://");
+      return cep::OptionError(c.Find("url"), path + ".url",
+                              "'" + s.url + "' is not tcp://, ssl://, mqtt:// or mqtts://");
     }
     auto topic = BodyTemplate::Parse(s.topic, TemplateContext::kTopic, path + ".topic");
-    if (!topic.ok()) return topic.status();
+    if (!topic.ok()) return Located(c.Find("topic"), topic.status());
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new MqttSink(std::move(s), std::move(topic).value(), std::move(body).value(), ctx));
   };
   return t;

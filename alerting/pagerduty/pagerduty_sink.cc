@@ -16,21 +16,18 @@ struct PagerDutySettings {
   HttpSettings http;
 };
 
-const Options<PagerDutySettings>& PagerDutyOptions() {
-  static const Options<PagerDutySettings> table = [] {
-    Options<PagerDutySettings> o;
-    o.Add({"url", OptionType::kString, "https://events.pagerduty.com", false, false, "",
-           "The Events API base URL; /v2/enqueue is appended."},
-          Set(&PagerDutySettings::url));
-    o.Add({"routing_key", OptionType::kString, "", true, true, "",
-           "The integration key of the PagerDuty service."},
-          Set(&PagerDutySettings::routing_key));
-    o.Add({"template", OptionType::kString, "", false, false, "",
-           "A JSON template for payload.custom_details (default: the whole alert)."},
-          Set(&PagerDutySettings::body_template));
-    AddHttpOptions(o, &PagerDutySettings::http);
-    return o;
-  }();
+const std::vector<cep::Option<PagerDutySettings>>& PagerDutyOptions() {
+  static const std::vector<cep::Option<PagerDutySettings>> table = Concat(
+      std::vector<cep::Option<PagerDutySettings>>{
+          {"url", cep::OptionType::kString, "https://events.pagerduty.com", false,
+           "The Events API base URL; /v2/enqueue is appended.", {}, cep::Member(&PagerDutySettings::url)},
+          {"routing_key", cep::OptionType::kSecret, "", true, "The integration key of the PagerDuty service.", {},
+           SecretMember(&PagerDutySettings::routing_key)},
+          {"template", cep::OptionType::kString, "", false,
+           "A JSON template for payload.custom_details (default: the whole alert).", {},
+           cep::Member(&PagerDutySettings::body_template)},
+      },
+      cep::PartOptions(&PagerDutySettings::http, HttpOptions()));
   return table;
 }
 
@@ -101,22 +98,22 @@ SinkType PagerDutySinkType() {
       "\"timestamp\", \"class\": <rule id>, \"custom_details\": <alert>}}` to `<url>/v2/enqueue`. "
       "Severity: critical → critical, high → error, medium → warning, low and info → info. "
       "The dedup key groups the alerts of one rule and key into one incident.";
-  t.options = &PagerDutyOptions();
+  t.options_markdown = cep::OptionsMarkdown(PagerDutyOptions());
   t.example =
       "sinks:\n"
       "  pagerduty:\n"
       "    type: pagerduty\n"
       "    routing_key_env: PD_KEY\n"
       "    min_severity: high\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     PagerDutySettings s;
-    if (Status st = PagerDutyOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
-    if (Status st = CheckUrl(s.url, path + ".url", ctx); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(PagerDutyOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = CheckUrl(s.url, c.Find("url"), path + ".url", ctx); !st.ok()) return st;
     std::optional<BodyTemplate> tmpl;
     if (!s.body_template.empty()) {
       auto p = BodyTemplate::Parse(s.body_template, TemplateContext::kJson, path + ".template");
-      if (!p.ok()) return p.status();
+      if (!p.ok()) return Located(c.Find("template"), p.status());
       tmpl = std::move(p).value();
     }
     return std::unique_ptr<Sink>(new PagerDutySink(std::move(s), std::move(tmpl), ctx));

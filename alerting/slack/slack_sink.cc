@@ -14,18 +14,16 @@ struct SlackSettings {
   HttpSettings http;
 };
 
-const Options<SlackSettings>& SlackOptions() {
-  static const Options<SlackSettings> table = [] {
-    Options<SlackSettings> o;
-    o.Add({"url", OptionType::kString, "", true, true, "",
-           "The incoming-webhook URL (it carries the token, hence a secret)."},
-          Set(&SlackSettings::url));
-    o.Add({"template", OptionType::kString, "", false, false, "",
-           "A JSON template for the whole message instead of the default blocks."},
-          Set(&SlackSettings::body_template));
-    AddHttpOptions(o, &SlackSettings::http);
-    return o;
-  }();
+const std::vector<cep::Option<SlackSettings>>& SlackOptions() {
+  static const std::vector<cep::Option<SlackSettings>> table = Concat(
+      std::vector<cep::Option<SlackSettings>>{
+          {"url", cep::OptionType::kSecret, "", true, "The incoming-webhook URL (it carries the token, hence a secret).",
+           {}, SecretMember(&SlackSettings::url)},
+          {"template", cep::OptionType::kString, "", false,
+           "A JSON template for the whole message instead of the default blocks.", {},
+           cep::Member(&SlackSettings::body_template)},
+      },
+      cep::PartOptions(&SlackSettings::http, HttpOptions()));
   return table;
 }
 
@@ -111,22 +109,23 @@ SinkType SlackSinkType() {
       "POSTs an incoming-webhook message: `{\"text\": <summary>, \"blocks\": [header (rule "
       "title), section (summary), fields (severity, rule, key, time), context (alert id, "
       "node)]}`, with `&`, `<` and `>` escaped as Slack's mrkdwn requires.";
-  t.options = &SlackOptions();
+  t.options_markdown = cep::OptionsMarkdown(SlackOptions());
   t.example =
       "sinks:\n"
       "  slack:\n"
       "    type: slack\n"
       "    url_env: SLACK_WEBHOOK\n"
       "    min_severity: medium\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     SlackSettings s;
-    if (Status st = SlackOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
-    if (Status st = CheckUrl(s.url, path + ".url", ctx); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(SlackOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
+    const std::string from = c.Find("url_env") ? "url_env" : "url_file";
+    if (Status st = CheckUrl(s.url, c.Find(from), path + "." + from, ctx, /*secret=*/true); !st.ok()) return st;
     std::optional<BodyTemplate> tmpl;
     if (!s.body_template.empty()) {
       auto p = BodyTemplate::Parse(s.body_template, TemplateContext::kJson, path + ".template");
-      if (!p.ok()) return p.status();
+      if (!p.ok()) return Located(c.Find("template"), p.status());
       tmpl = std::move(p).value();
     }
     return std::unique_ptr<Sink>(new SlackSink(std::move(s), std::move(tmpl), ctx));

@@ -18,24 +18,22 @@ struct SplunkSettings {
   HttpSettings http;
 };
 
-const Options<SplunkSettings>& SplunkOptions() {
-  static const Options<SplunkSettings> table = [] {
-    Options<SplunkSettings> o;
-    o.Add({"url", OptionType::kString, "", true, false, "",
-           "The HEC base URL (https://splunk:8088); /services/collector/event is appended."},
-          Set(&SplunkSettings::url));
-    o.Add({"token", OptionType::kString, "", true, true, "", "The HEC token."},
-          Set(&SplunkSettings::token));
-    o.Add({"index", OptionType::kString, "", false, false, "", "The index (else the token's default)."},
-          Set(&SplunkSettings::index));
-    o.Add({"sourcetype", OptionType::kString, "vigil:alert", false, false, "", "The sourcetype."},
-          Set(&SplunkSettings::sourcetype));
-    o.Add({"source", OptionType::kString, "", false, false, "", "The source (else the token's default)."},
-          Set(&SplunkSettings::source));
-    AddJsonBodyOptions(o, &SplunkSettings::body);
-    AddHttpOptions(o, &SplunkSettings::http);
-    return o;
-  }();
+const std::vector<cep::Option<SplunkSettings>>& SplunkOptions() {
+  static const std::vector<cep::Option<SplunkSettings>> table = Concat(
+      std::vector<cep::Option<SplunkSettings>>{
+          {"url", cep::OptionType::kString, "", true,
+           "The HEC base URL (https://splunk:8088); /services/collector/event is appended.", {},
+           cep::Member(&SplunkSettings::url)},
+          {"token", cep::OptionType::kSecret, "", true, "The HEC token.", {}, SecretMember(&SplunkSettings::token)},
+          {"index", cep::OptionType::kString, "", false, "The index (else the token's default).", {},
+           cep::Member(&SplunkSettings::index)},
+          {"sourcetype", cep::OptionType::kString, "vigil:alert", false, "The sourcetype.", {},
+           cep::Member(&SplunkSettings::sourcetype)},
+          {"source", cep::OptionType::kString, "", false, "The source (else the token's default).", {},
+           cep::Member(&SplunkSettings::source)},
+      },
+      cep::PartOptions(&SplunkSettings::body, JsonBodyOptions()),
+      cep::PartOptions(&SplunkSettings::http, HttpOptions()));
   return table;
 }
 
@@ -92,7 +90,7 @@ SinkType SplunkHecSinkType() {
       "\"sourcetype\": \"vigil:alert\", \"index\": .., \"event\": <alert>}` to "
       "`<url>/services/collector/event` with `Authorization: Splunk <token>`. A 2xx answer "
       "whose `code` is not 0 is a failure.";
-  t.options = &SplunkOptions();
+  t.options_markdown = cep::OptionsMarkdown(SplunkOptions());
   t.example =
       "sinks:\n"
       "  splunk:\n"
@@ -100,16 +98,17 @@ SinkType SplunkHecSinkType() {
       "    url: https://splunk:8088\n"
       "    token_env: SPLUNK_TOKEN\n"
       "    index: security\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     SplunkSettings s;
-    if (Status st = SplunkOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
-    if (Status st = CheckUrl(s.url, path + ".url", ctx); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(SplunkOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = CheckUrl(s.url, c.Find("url"), path + ".url", ctx); !st.ok()) return st;
     if (s.token.find_first_of("\r\n") != std::string::npos) {
-      return Status::InvalidArgument(path + ".token: the token holds a line break");
+      const cep::ConfigNode* at = c.Find("token_env") ? c.Find("token_env") : c.Find("token_file");
+      return cep::OptionError(at, path + ".token", "the token holds a line break");
     }
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new SplunkSink(std::move(s), std::move(body).value(), ctx));
   };
   return t;

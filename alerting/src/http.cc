@@ -7,6 +7,8 @@
 #include <iostream>
 #include <mutex>
 
+#include "sink_types.h"
+
 namespace vigil::alerting {
 
 namespace {
@@ -138,13 +140,43 @@ void Warn(const SinkContext& context, const std::string& message) {
   else std::cerr << "vigil: warning: " << message << "\n";
 }
 
-Status CheckUrl(const std::string& url, const std::string& path, const SinkContext& context) {
+Status CheckUrl(const std::string& url, const cep::ConfigNode* at, const std::string& path,
+                const SinkContext& context, bool secret) {
+  std::string shown = secret ? "the URL" : "'" + url + "'";
   if (url.rfind("https://", 0) == 0 && url.size() > 8) return Status::Ok();
   if (url.rfind("http://", 0) == 0 && url.size() > 7) {
-    Warn(context, path + ": '" + url + "' is plain http: alerts travel unencrypted");
+    Warn(context, cep::PositionPrefix(at) + path + ": " + shown + " is plain http: alerts travel unencrypted");
     return Status::Ok();
   }
-  return Status::InvalidArgument(path + ": '" + url + "' is not an http:// or https:// URL");
+  return cep::OptionError(at, path, shown + " is not an http:// or https:// URL");
+}
+
+namespace {
+
+const std::vector<cep::Option<TlsSettings>>& TlsOptions() {
+  static const std::vector<cep::Option<TlsSettings>> table = {
+      {"ca_file", cep::OptionType::kString, "", false, "PEM file of CAs to trust instead of the system's.", {},
+       cep::Member(&TlsSettings::ca_file)},
+      {"verify", cep::OptionType::kBool, "true", false, "Verify the server certificate and host name.", {},
+       cep::Member(&TlsSettings::verify)},
+      {"cert_file", cep::OptionType::kString, "", false, "Client certificate (PEM) for mutual TLS.", {},
+       cep::Member(&TlsSettings::cert_file)},
+      {"key_file", cep::OptionType::kString, "", false, "Private key (PEM) of the client certificate.", {},
+       cep::Member(&TlsSettings::key_file)},
+  };
+  return table;
+}
+
+}  // namespace
+
+const std::vector<cep::Option<HttpSettings>>& HttpOptions() {
+  static const std::vector<cep::Option<HttpSettings>> table = Concat(
+      std::vector<cep::Option<HttpSettings>>{
+          {"timeout", cep::OptionType::kDuration, "10s", false, "Per-request timeout.", {},
+           cep::Member(&HttpSettings::timeout)},
+      },
+      cep::PartOptions(&HttpSettings::tls, TlsOptions(), "tls."));
+  return table;
 }
 
 std::string JoinUrl(const std::string& base, const std::string& suffix) {

@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "vigil/alerting/options.h"
 #include "vigil/alerting/sink.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
 
@@ -69,27 +69,14 @@ class HttpClient {
 // 404...): retry, since they are usually a configuration the operator will fix.
 DeliveryResult ClassifyHttp(const Result<HttpResponse>& response);
 
-// Adds `timeout`, `tls.ca_file`, `tls.verify`, `tls.cert_file`, `tls.key_file` to a table.
-template <typename S>
-void AddHttpOptions(Options<S>& o, HttpSettings S::*http) {
-  o.Add({"timeout", OptionType::kDuration, "10s", false, false, "", "Per-request timeout."},
-        [http](S& s, const OptionValue& v) { (s.*http).timeout = v.number; });
-  o.Add({"tls.ca_file", OptionType::kString, "", false, false, "",
-         "PEM file of CAs to trust instead of the system's."},
-        [http](S& s, const OptionValue& v) { (s.*http).tls.ca_file = v.text; });
-  o.Add({"tls.verify", OptionType::kBool, "true", false, false, "",
-         "Verify the server certificate and host name."},
-        [http](S& s, const OptionValue& v) { (s.*http).tls.verify = v.flag; });
-  o.Add({"tls.cert_file", OptionType::kString, "", false, false, "",
-         "Client certificate (PEM) for mutual TLS."},
-        [http](S& s, const OptionValue& v) { (s.*http).tls.cert_file = v.text; });
-  o.Add({"tls.key_file", OptionType::kString, "", false, false, "",
-         "Private key (PEM) of the client certificate."},
-        [http](S& s, const OptionValue& v) { (s.*http).tls.key_file = v.text; });
-}
+// `timeout` and `tls.ca_file`, `tls.verify`, `tls.cert_file`, `tls.key_file`: a part of
+// the HTTP sinks' tables (cep::PartOptions).
+const std::vector<cep::Option<HttpSettings>>& HttpOptions();
 
-// Checks a base URL: http(s)://host..., with a warning for plain http.
-Status CheckUrl(const std::string& url, const std::string& path, const SinkContext& context);
+// Checks a base URL (option `at`, at `path`): http(s)://host..., with a warning for plain
+// http. A secret URL (Slack's carries its token) is not repeated in the message.
+Status CheckUrl(const std::string& url, const cep::ConfigNode* at, const std::string& path,
+                const SinkContext& context, bool secret = false);
 // base + suffix without a doubled or missing slash.
 std::string JoinUrl(const std::string& base, const std::string& suffix);
 void Warn(const SinkContext& context, const std::string& message);

@@ -2,6 +2,7 @@
 #include "vigil/alerting/sinks.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "sink_types.h"
 
@@ -32,120 +33,126 @@ const cep::Clock* ClockOf(const SinkContext& context) {
   return context.clock ? context.clock : cep::SystemClock::Default();
 }
 
+Status Located(const cep::ConfigNode* at, const Status& error) {
+  return Status::InvalidArgument(cep::PositionPrefix(at) + error.message());
+}
+
 Status CheckHeaders(const std::vector<std::pair<std::string, std::string>>& headers,
-                    const std::string& path) {
+                    const cep::ConfigNode* node, const std::string& path) {
   for (const auto& [k, v] : headers) {
+    const cep::ConfigNode* at = node && node->Find(k) ? node->Find(k) : node;
     bool token = !k.empty() && std::all_of(k.begin(), k.end(), [](unsigned char c) {
       return std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
     });
-    if (!token) return Status::InvalidArgument(path + "." + k + ": not a valid HTTP header name");
+    if (!token) return cep::OptionError(at, path + "." + k, "not a valid HTTP header name");
     if (v.find_first_of("\r\n") != std::string::npos) {
-      return Status::InvalidArgument(path + "." + k + ": a header value cannot hold a line break");
+      return cep::OptionError(at, path + "." + k, "a header value cannot hold a line break");
     }
   }
   return Status::Ok();
 }
 
-const Options<CommonSinkSettings>& CommonSinkOptions() {
-  static const Options<CommonSinkSettings> table = [] {
-    Options<CommonSinkSettings> o;
-    o.Add({"type", OptionType::kString, "", true, false, "",
-           "The sink type: webhook, splunk_hec, pagerduty, slack, syslog, lambda, kafka, mqtt, "
-           "stdout or file."},
-          Set(&CommonSinkSettings::type));
-    o.Add({"default", OptionType::kBool, "false", false, false, "",
-           "Send the alerts of rules that name no sinks here."},
-          Set(&CommonSinkSettings::is_default));
-    o.Add({"min_severity", OptionType::kEnum, "info", false, false, "info|low|medium|high|critical",
-           "Only alerts of this severity or above."},
-          Set(&CommonSinkSettings::min_severity));
-    return o;
+const std::vector<cep::Option<CommonSinkSettings>>& CommonSinkOptions() {
+  static const std::vector<cep::Option<CommonSinkSettings>> table = [] {
+    std::vector<std::string> types;
+    for (const SinkType& t : SinkTypes()) types.push_back(t.name);
+    return std::vector<cep::Option<CommonSinkSettings>>{
+        {"type", cep::OptionType::kEnum, "", true, "The sink type; each is described below.", types,
+         cep::Member(&CommonSinkSettings::type)},
+        {"default", cep::OptionType::kBool, "false", false, "Send the alerts of rules that name no sinks here.", {},
+         cep::Member(&CommonSinkSettings::is_default)},
+        {"min_severity", cep::OptionType::kEnum, "info", false, "Only alerts of this severity or above.",
+         {"info", "low", "medium", "high", "critical"}, cep::Member(&CommonSinkSettings::min_severity)},
+    };
   }();
   return table;
 }
 
-const Options<DeliverySettings>& DeliveryOptions() {
-  static const Options<DeliverySettings> table = [] {
-    Options<DeliverySettings> o;
-    o.Add({"retry.initial", OptionType::kDuration, "1s", false, false, "",
-           "First retry delay; it doubles per failure (with jitter: half fixed, half random)."},
-          [](DeliverySettings& s, const OptionValue& v) { s.retry.initial = v.number; });
-    o.Add({"retry.max", OptionType::kDuration, "5m", false, false, "", "Longest retry delay."},
-          [](DeliverySettings& s, const OptionValue& v) { s.retry.max = v.number; });
-    o.Add({"retry.give_up_after", OptionType::kDuration, "24h", false, false, "",
-           "An alert still undelivered this long after it was raised, while its sink keeps "
-           "failing, becomes a dead letter."},
-          [](DeliverySettings& s, const OptionValue& v) { s.retry.give_up_after = v.number; });
-    o.Add({"retry.breaker_failures", OptionType::kInt, "5", false, false, "",
-           "Consecutive failures that open a sink's circuit (reported in status and logs)."},
-          [](DeliverySettings& s, const OptionValue& v) {
-            s.retry.breaker_failures = static_cast<int>(v.number);
-          });
-    o.Add({"outbox_max", OptionType::kBytes, "1GB", false, false, "",
-           "Bytes of undelivered alerts kept. When full, new alerts are not kept for sinks "
-           "that are behind (counted as overflow); the oldest are kept."},
-          Set(&DeliverySettings::outbox_max));
-    o.Add({"dead_letter_keep", OptionType::kInt, "1000", false, false, "",
-           "Dead letters kept (the newest) for inspection."},
-          Set(&DeliverySettings::dead_letter_keep));
-    return o;
-  }();
+namespace {
+
+const std::vector<cep::Option<RetryPolicy>>& RetryOptions() {
+  static const std::vector<cep::Option<RetryPolicy>> table = {
+      {"initial", cep::OptionType::kDuration, "1s", false,
+       "First retry delay; it doubles per failure (with jitter: half fixed, half random).", {},
+       cep::Member(&RetryPolicy::initial)},
+      {"max", cep::OptionType::kDuration, "5m", false, "Longest retry delay.", {}, cep::Member(&RetryPolicy::max)},
+      {"give_up_after", cep::OptionType::kDuration, "24h", false,
+       "An alert still undelivered this long after it was raised, while its sink keeps failing, "
+       "becomes a dead letter.",
+       {}, cep::Member(&RetryPolicy::give_up_after)},
+      {"breaker_failures", cep::OptionType::kInt, "5", false,
+       "Consecutive failures that open a sink's circuit (reported in status and logs).", {},
+       cep::Member(&RetryPolicy::breaker_failures)},
+  };
   return table;
 }
 
-Result<AlertingConfig> LoadAlertingConfig(const ConfigValue* sinks, const ConfigValue* delivery,
-                                          const SinkContext& context,
-                                          const SecretSource& secrets) {
+}  // namespace
+
+const std::vector<cep::Option<DeliverySettings>>& DeliveryOptions() {
+  static const std::vector<cep::Option<DeliverySettings>> table = Concat(
+      cep::PartOptions(&DeliverySettings::retry, RetryOptions(), "retry."),
+      std::vector<cep::Option<DeliverySettings>>{
+          {"outbox_max", cep::OptionType::kBytes, "1GB", false,
+           "Bytes of undelivered alerts kept. When full, new alerts are not kept for sinks that are "
+           "behind (counted as overflow); the oldest are kept.",
+           {}, cep::Member(&DeliverySettings::outbox_max)},
+          {"dead_letter_keep", cep::OptionType::kInt, "1000", false, "Dead letters kept (the newest) for inspection.",
+           {}, cep::Member(&DeliverySettings::dead_letter_keep)},
+      });
+  return table;
+}
+
+Result<AlertingConfig> LoadAlertingConfig(const std::vector<std::pair<std::string, cep::ConfigNode>>& sinks,
+                                          const cep::ConfigNode& delivery, const SinkContext& context,
+                                          const cep::SecretSource& secrets) {
   AlertingConfig config;
-  if (delivery && !delivery->is_null()) {
-    Status s = DeliveryOptions().Apply(*delivery, "delivery", secrets, &config.delivery);
-    if (!s.ok()) return s;
-    const RetryPolicy& r = config.delivery.retry;
-    if (r.initial <= 0 || r.max < r.initial) {
-      return Status::InvalidArgument("delivery.retry: initial must be > 0 and max >= initial");
-    }
+  std::string errors;
+  auto add = [&](const Status& s) { errors += (errors.empty() ? "" : "\n") + s.message(); };
+  if (Status s = cep::ApplyOptions(DeliveryOptions(), delivery, "delivery", &config.delivery, secrets); !s.ok()) {
+    add(s);
+  } else if (config.delivery.retry.initial <= 0 || config.delivery.retry.max < config.delivery.retry.initial) {
+    add(cep::OptionError(delivery.Find("retry"), "delivery.retry", "initial must be > 0 and max >= initial"));
   }
-  if (!sinks || sinks->is_null()) return config;
-  if (!sinks->is_map()) {
-    return Status::InvalidArgument(std::string("sinks: expected a map of sink names, got ") +
-                                   sinks->KindName());
+  if (sinks.size() > kMaxSinks) {
+    add(cep::OptionError(&sinks[kMaxSinks].second, "sinks", "at most " + std::to_string(kMaxSinks) + " sinks"));
   }
-  if (sinks->entries().size() > kMaxSinks) {
-    return Status::InvalidArgument("sinks: at most " + std::to_string(kMaxSinks) + " sinks");
-  }
-  for (const auto& [name, value] : sinks->entries()) {
+  for (size_t i = 0; i < sinks.size() && i < kMaxSinks; ++i) {
+    const auto& [name, node] = sinks[i];
     std::string path = "sinks." + name;
-    if (!value.is_map()) {
-      return Status::InvalidArgument(path + ": expected a map, got " + value.KindName());
-    }
-    const ConfigValue* type = value.Find("type");
-    if (!type || !type->is_scalar()) return Status::InvalidArgument(path + ".type: required");
-    const SinkType* t = FindSinkType(type->scalar());
-    if (!t) {
-      std::string names;
-      for (const SinkType& st : SinkTypes()) names += (names.empty() ? "" : ", ") + st.name;
-      return Status::InvalidArgument(path + ".type: unknown sink type '" + type->scalar() +
-                                     "' (one of " + names + ")");
-    }
     ConfiguredSink cs;
     cs.name = name;
-    // The common options, then the type's own (which ignore the common keys).
-    std::vector<ConfigValue::Entry> common;
-    for (const auto& e : value.entries()) {
-      for (const std::string& k : CommonSinkKeys()) {
-        if (e.first == k) common.push_back(e);
-      }
+    // The common options, then the type's own (which leave the common keys alone).
+    cep::ConfigNode common = cep::ConfigNode::Map(node.line(), node.column());
+    for (const std::string& k : CommonSinkKeys()) {
+      if (const cep::ConfigNode* v = node.Find(k)) common.Set(k, *v);
     }
-    Status s = CommonSinkOptions().Apply(ConfigValue::Map(common), path, secrets, &cs.common);
-    if (!s.ok()) return s;
+    if (Status s = cep::ApplyOptions(CommonSinkOptions(), node.is_map() ? common : node, path, &cs.common, secrets);
+        !s.ok()) {
+      add(s);
+      continue;
+    }
     SinkContext ctx = context;
     ctx.sink_name = name;
-    auto sink = t->create(value, path, ctx, secrets);
-    if (!sink.ok()) return sink.status();
+    auto sink = FindSinkType(cs.common.type)->create(node, path, ctx, secrets);
+    if (!sink.ok()) {
+      add(sink.status());
+      continue;
+    }
     cs.sink = std::move(sink).value();
     config.sinks.push_back(std::move(cs));
   }
+  if (!errors.empty()) return Status::InvalidArgument(errors);
   return config;
+}
+
+Result<AlertingConfig> LoadAlertingConfig(const cep::ConfigNode& sinks, const cep::ConfigNode& delivery,
+                                          const SinkContext& context, const cep::SecretSource& secrets) {
+  static const std::vector<std::pair<std::string, cep::ConfigNode>> kNone;
+  if (!sinks.is_null() && !sinks.is_map()) {
+    return cep::OptionError(&sinks, "sinks", "expected a map of sink name to sink options");
+  }
+  return LoadAlertingConfig(sinks.is_map() ? sinks.fields() : kNone, delivery, context, secrets);
 }
 
 Router::Router(std::vector<SinkRoute> sinks) : sinks_(std::move(sinks)) {}
@@ -193,12 +200,13 @@ SinkSet Router::Route(SinkSet rule_sinks, std::string_view severity) const {
 
 std::string SinksReferenceMarkdown() {
   std::string md;
-  md += "### Options of every sink\n\n" + CommonSinkOptions().Markdown() + "\n";
-  md += "### `delivery:`\n\n" + DeliveryOptions().Markdown() + "\n";
+  md += "### Options of every sink\n\n" + cep::OptionsMarkdown(CommonSinkOptions()) + "\n";
+  md += "### `delivery:`\n\n" + cep::OptionsMarkdown(DeliveryOptions()) + "\n";
+  md += std::string(cep::kBytesUnitsMarkdown) + "\n\n";
   for (const SinkType& t : SinkTypes()) {
     md += "### `" + t.name + "`\n\n" + t.summary + "\n\n";
     md += "```yaml\n" + t.example + "```\n\n";
-    md += t.options->Markdown() + "\n";
+    md += t.options_markdown + "\n";
   }
   return md;
 }

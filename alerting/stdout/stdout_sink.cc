@@ -15,12 +15,9 @@ struct StdoutSettings {
   JsonBodySettings body;
 };
 
-const Options<StdoutSettings>& StdoutOptions() {
-  static const Options<StdoutSettings> table = [] {
-    Options<StdoutSettings> o;
-    AddJsonBodyOptions(o, &StdoutSettings::body);
-    return o;
-  }();
+const std::vector<cep::Option<StdoutSettings>>& StdoutOptions() {
+  static const std::vector<cep::Option<StdoutSettings>> table =
+      cep::PartOptions(&StdoutSettings::body, JsonBodyOptions());
   return table;
 }
 
@@ -61,16 +58,16 @@ SinkType StdoutSinkType() {
   SinkType t;
   t.name = "stdout";
   t.summary = "Writes each alert as one line of JSON to standard output.";
-  t.options = &StdoutOptions();
+  t.options_markdown = cep::OptionsMarkdown(StdoutOptions());
   t.example =
       "sinks:\n"
       "  console: {type: stdout, default: true}\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     StdoutSettings s;
-    if (Status st = StdoutOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(StdoutOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new StdoutSink(std::move(body).value(), ctx));
   };
   return t;

@@ -2,6 +2,8 @@
 // TLS (RFC 5425, same framing); the message is CEF or the alert JSON.
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "formats/formats.h"
 #include "sink_types.h"
 #include "syslog/transport.h"
@@ -21,59 +23,58 @@ struct SyslogSettings {
   SyslogTlsSettings tls;
 };
 
-constexpr const char* kFacilities =
-    "kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|ntp|audit|alert|clock|"
-    "local0|local1|local2|local3|local4|local5|local6|local7";
-
-int FacilityCode(const std::string& name) {
-  std::string_view all = kFacilities;
-  int code = 0;
-  size_t start = 0;
-  while (start < all.size()) {
-    size_t bar = all.find('|', start);
-    if (bar == std::string_view::npos) bar = all.size();
-    if (all.substr(start, bar - start) == name) return code;
-    ++code;
-    start = bar + 1;
-  }
-  return 16;
+// In code order (kern = 0 ... local7 = 23).
+const std::vector<std::string>& Facilities() {
+  static const std::vector<std::string> names = {
+      "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+      "ntp", "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4", "local5", "local6",
+      "local7"};
+  return names;
 }
 
-const Options<SyslogSettings>& SyslogOptions() {
-  static const Options<SyslogSettings> table = [] {
-    Options<SyslogSettings> o;
-    o.Add({"address", OptionType::kString, "", true, false, "",
-           "udp://host:port, or tcp://host:port (add tls: for TLS)."},
-          Set(&SyslogSettings::address));
-    o.Add({"format", OptionType::kEnum, "cef", false, false, "cef|json",
-           "The message: CEF or the alert JSON."},
-          Set(&SyslogSettings::format));
-    o.Add({"template", OptionType::kString, "", false, false, "",
-           "A message template instead of the default CEF/JSON; values are escaped for the "
-           "format (CEF header or extension, or JSON)."},
-          Set(&SyslogSettings::body_template));
-    o.Add({"facility", OptionType::kEnum, "local0", false, false, kFacilities, "The syslog facility."},
-          Set(&SyslogSettings::facility));
-    o.Add({"app_name", OptionType::kString, "vigil", false, false, "", "APP-NAME of the header."},
-          Set(&SyslogSettings::app_name));
-    o.Add({"hostname", OptionType::kString, "", false, false, "", "HOSTNAME of the header (default: node.id)."},
-          Set(&SyslogSettings::hostname));
-    o.Add({"timeout", OptionType::kDuration, "10s", false, false, "", "Connect and send timeout."},
-          Set(&SyslogSettings::timeout));
-    o.Add({"tls.ca_file", OptionType::kString, "", false, false, "", "PEM file of CAs to trust."},
-          [](SyslogSettings& s, const OptionValue& v) { s.tls.ca_file = v.text; });
-    o.Add({"tls.verify", OptionType::kBool, "true", false, false, "",
-           "Verify the server certificate and name."},
-          [](SyslogSettings& s, const OptionValue& v) { s.tls.verify = v.flag; });
-    o.Add({"tls.cert_file", OptionType::kString, "", false, false, "", "Client certificate (mTLS)."},
-          [](SyslogSettings& s, const OptionValue& v) { s.tls.cert_file = v.text; });
-    o.Add({"tls.key_file", OptionType::kString, "", false, false, "", "Its private key."},
-          [](SyslogSettings& s, const OptionValue& v) { s.tls.key_file = v.text; });
-    o.Add({"tls.server_name", OptionType::kString, "", false, false, "",
-           "Name to verify and send as SNI (default: the address's host)."},
-          [](SyslogSettings& s, const OptionValue& v) { s.tls.server_name = v.text; });
-    return o;
-  }();
+int FacilityCode(const std::string& name) {
+  const auto& all = Facilities();
+  auto it = std::find(all.begin(), all.end(), name);
+  return it == all.end() ? 16 : static_cast<int>(it - all.begin());
+}
+
+const std::vector<cep::Option<SyslogTlsSettings>>& SyslogTlsOptions() {
+  static const std::vector<cep::Option<SyslogTlsSettings>> table = {
+      {"ca_file", cep::OptionType::kString, "", false, "PEM file of CAs to trust.", {},
+       cep::Member(&SyslogTlsSettings::ca_file)},
+      {"verify", cep::OptionType::kBool, "true", false, "Verify the server certificate and name.", {},
+       cep::Member(&SyslogTlsSettings::verify)},
+      {"cert_file", cep::OptionType::kString, "", false, "Client certificate (mTLS).", {},
+       cep::Member(&SyslogTlsSettings::cert_file)},
+      {"key_file", cep::OptionType::kString, "", false, "Its private key.", {}, cep::Member(&SyslogTlsSettings::key_file)},
+      {"server_name", cep::OptionType::kString, "", false,
+       "Name to verify and send as SNI (default: the address's host).", {},
+       cep::Member(&SyslogTlsSettings::server_name)},
+  };
+  return table;
+}
+
+const std::vector<cep::Option<SyslogSettings>>& SyslogOptions() {
+  static const std::vector<cep::Option<SyslogSettings>> table = Concat(
+      std::vector<cep::Option<SyslogSettings>>{
+          {"address", cep::OptionType::kString, "", true, "udp://host:port, or tcp://host:port (add tls: for TLS).", {},
+           cep::Member(&SyslogSettings::address)},
+          {"format", cep::OptionType::kEnum, "cef", false, "The message: CEF or the alert JSON.", {"cef", "json"},
+           cep::Member(&SyslogSettings::format)},
+          {"template", cep::OptionType::kString, "", false,
+           "A message template instead of the default CEF/JSON; values are escaped for the format (CEF header "
+           "or extension, or JSON).",
+           {}, cep::Member(&SyslogSettings::body_template)},
+          {"facility", cep::OptionType::kEnum, "local0", false, "The syslog facility.", Facilities(),
+           cep::Member(&SyslogSettings::facility)},
+          {"app_name", cep::OptionType::kString, "vigil", false, "APP-NAME of the header.", {},
+           cep::Member(&SyslogSettings::app_name)},
+          {"hostname", cep::OptionType::kString, "", false, "HOSTNAME of the header (default: node.id).", {},
+           cep::Member(&SyslogSettings::hostname)},
+          {"timeout", cep::OptionType::kDuration, "10s", false, "Connect and send timeout.", {},
+           cep::Member(&SyslogSettings::timeout)},
+      },
+      cep::PartOptions(&SyslogSettings::tls, SyslogTlsOptions(), "tls."));
   return table;
 }
 
@@ -165,7 +166,7 @@ SinkType SyslogSinkType() {
       "has no acknowledgements: a frame written just before the receiver dies can be lost "
       "(a closed connection is detected before each write); prefer TLS or an HTTP sink where "
       "that matters.";
-  t.options = &SyslogOptions();
+  t.options_markdown = cep::OptionsMarkdown(SyslogOptions());
   t.example =
       "sinks:\n"
       "  siem-syslog:\n"
@@ -173,17 +174,17 @@ SinkType SyslogSinkType() {
       "    address: tcp://siem:6514\n"
       "    format: cef\n"
       "    tls: {ca_file: /etc/vigil/siem-ca.pem}\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     SyslogSettings s;
-    if (Status st = SyslogOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(SyslogOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
     std::string scheme, host, port;
     if (!ParseSyslogAddress(s.address, &scheme, &host, &port) || (scheme != "udp" && scheme != "tcp")) {
-      return Status::InvalidArgument(path + ".address: '" + s.address +
-                                     "' is not udp://host:port or tcp://host:port");
+      return cep::OptionError(c.Find("address"), path + ".address",
+                              "'" + s.address + "' is not udp://host:port or tcp://host:port");
     }
-    bool tls = c.Find("tls") != nullptr;
-    if (tls && scheme == "udp") return Status::InvalidArgument(path + ".tls: TLS needs a tcp:// address");
+    const cep::ConfigNode* tls = c.Find("tls");
+    if (tls && scheme == "udp") return cep::OptionError(tls, path + ".tls", "TLS needs a tcp:// address");
     SyslogTransport::Kind kind = scheme == "udp" ? SyslogTransport::Kind::kUdp
                                  : tls           ? SyslogTransport::Kind::kTls
                                                  : SyslogTransport::Kind::kTcp;
@@ -192,7 +193,7 @@ SinkType SyslogSinkType() {
       auto p = BodyTemplate::Parse(s.body_template,
                                    s.format == "json" ? TemplateContext::kJson : TemplateContext::kCef,
                                    path + ".template");
-      if (!p.ok()) return p.status();
+      if (!p.ok()) return Located(c.Find("template"), p.status());
       tmpl = std::move(p).value();
     }
     auto transport = NewSyslogTransport(kind, host, port, s.timeout, s.tls);

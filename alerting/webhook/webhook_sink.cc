@@ -17,22 +17,20 @@ struct WebhookSettings {
   HttpSettings http;
 };
 
-const Options<WebhookSettings>& WebhookOptions() {
-  static const Options<WebhookSettings> table = [] {
-    Options<WebhookSettings> o;
-    o.Add({"url", OptionType::kString, "", true, false, "", "Where alerts are POSTed."},
-          Set(&WebhookSettings::url));
-    o.Add({"hmac_secret", OptionType::kString, "", false, true, "",
-           "Signs each body: X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, body)> and "
-           "X-Vigil-Timestamp (unix seconds)."},
-          Set(&WebhookSettings::hmac_secret));
-    o.Add({"headers", OptionType::kStringMap, "", false, false, "",
-           "Extra request headers (not secrets: put those behind a proxy or use the signature)."},
-          Set(&WebhookSettings::headers));
-    AddJsonBodyOptions(o, &WebhookSettings::body);
-    AddHttpOptions(o, &WebhookSettings::http);
-    return o;
-  }();
+const std::vector<cep::Option<WebhookSettings>>& WebhookOptions() {
+  static const std::vector<cep::Option<WebhookSettings>> table = Concat(
+      std::vector<cep::Option<WebhookSettings>>{
+          {"url", cep::OptionType::kString, "", true, "Where alerts are POSTed.", {}, cep::Member(&WebhookSettings::url)},
+          {"hmac_secret", cep::OptionType::kSecret, "", false,
+           "Signs each body: X-Vigil-Signature: sha256=<hex HMAC-SHA256(secret, body)> and X-Vigil-Timestamp "
+           "(unix seconds).",
+           {}, SecretMember(&WebhookSettings::hmac_secret)},
+          {"headers", cep::OptionType::kStringMap, "", false,
+           "Extra request headers (not secrets: put those behind a proxy or use the signature).", {},
+           cep::Member(&WebhookSettings::headers)},
+      },
+      cep::PartOptions(&WebhookSettings::body, JsonBodyOptions()),
+      cep::PartOptions(&WebhookSettings::http, HttpOptions()));
   return table;
 }
 
@@ -76,7 +74,7 @@ SinkType WebhookSinkType() {
       "sha256=<hex HMAC-SHA256(secret, body)>` (GitHub's scheme) and `X-Vigil-Timestamp` (unix "
       "seconds). 2xx is delivered; 400, 413 and 422 are rejected for good (dead letter); "
       "anything else is retried, honouring `Retry-After`.";
-  t.options = &WebhookOptions();
+  t.options_markdown = cep::OptionsMarkdown(WebhookOptions());
   t.example =
       "sinks:\n"
       "  soc-webhook:\n"
@@ -86,14 +84,14 @@ SinkType WebhookSinkType() {
       "    headers: {X-Tenant: plant-7}\n"
       "    format: ecs\n"
       "    default: true\n";
-  t.create = [](const ConfigValue& c, const std::string& path, const SinkContext& ctx,
-                const SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
+  t.create = [](const cep::ConfigNode& c, const std::string& path, const SinkContext& ctx,
+                const cep::SecretSource& secrets) -> Result<std::unique_ptr<Sink>> {
     WebhookSettings s;
-    if (Status st = WebhookOptions().Apply(c, path, secrets, &s, CommonSinkKeys()); !st.ok()) return st;
-    if (Status st = CheckUrl(s.url, path + ".url", ctx); !st.ok()) return st;
-    if (Status st = CheckHeaders(s.headers, path + ".headers"); !st.ok()) return st;
+    if (Status st = cep::ApplyOptions(WebhookOptions(), c, path, &s, secrets, CommonSinkKeys()); !st.ok()) return st;
+    if (Status st = CheckUrl(s.url, c.Find("url"), path + ".url", ctx); !st.ok()) return st;
+    if (Status st = CheckHeaders(s.headers, c.Find("headers"), path + ".headers"); !st.ok()) return st;
     auto body = JsonBody::Make(s.body, path);
-    if (!body.ok()) return body.status();
+    if (!body.ok()) return Located(c.Find("template"), body.status());
     return std::unique_ptr<Sink>(new WebhookSink(std::move(s), std::move(body).value(), ctx));
   };
   return t;

@@ -191,6 +191,20 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   return best_d <= limit && best_d < word.size() ? best : std::string();
 }
 
+const char kBytesUnitsMarkdown[] =
+    "A size is a number of bytes, optionally followed by a unit (any case): `KB`, `MB`, `GB`, `TB` "
+    "(or `K`, `M`, `G`, `T`) are powers of 1000 and `KiB`, `MiB`, `GiB`, `TiB` powers of 1024, so "
+    "`256MB` is 256,000,000 bytes and `256MiB` 268,435,456; fractions such as `1.5GiB` are allowed.";
+
+std::string PositionPrefix(const ConfigNode* node) {
+  if (node == nullptr || node->line() <= 0) return {};
+  return std::to_string(node->line()) + ":" + std::to_string(node->column() > 0 ? node->column() : 1) + ": ";
+}
+
+Status OptionError(const ConfigNode* at, const std::string& path, const std::string& message) {
+  return Status::InvalidArgument(PositionPrefix(at) + path + ": " + message);
+}
+
 namespace options_internal {
 
 namespace {
@@ -207,16 +221,10 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
   auto fail = [&](const std::string& key, const std::string& msg) {
     const ConfigNode* at = map.Find(key);
     if (at == nullptr || at->line() == 0) at = &map;
-    std::string where = at->line() > 0 ? std::to_string(at->line()) + ":" +
-                                             std::to_string(at->column() > 0 ? at->column() : 1) + ": "
-                                       : std::string();
-    errors.push_back(where + Join(path, key) + ": " + msg);
+    errors.push_back(PositionPrefix(at) + Join(path, key) + ": " + msg);
   };
   if (!map.is_null() && !map.is_map()) {
-    std::string where = map.line() > 0 ? std::to_string(map.line()) + ":" +
-                                             std::to_string(map.column() > 0 ? map.column() : 1) + ": "
-                                       : std::string();
-    errors.push_back(where + (path.empty() ? std::string("configuration") : path) +
+    errors.push_back(PositionPrefix(&map) + (path.empty() ? std::string("configuration") : path) +
                      ": expected a map of options, got " + Describe(map));
     return;
   }
@@ -284,6 +292,7 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
     const Spec& s = direct[i];
     OptionValue v;
     v.type = s.type;
+    std::string written = s.name;  // the key the value came from (a secret's _env or _file)
     if (s.type == OptionType::kSecret) {
       const ConfigNode* env = map.Find(s.name + "_env");
       const ConfigNode* file = map.Find(s.name + "_file");
@@ -297,6 +306,7 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
         continue;
       }
       std::string key = s.name + (env ? "_env" : "_file");
+      written = key;
       if (!given->is_scalar() || given->text().empty()) {
         fail(key, std::string("expected ") + (env ? "a variable name" : "a file path") +
                       ", got " + Describe(*given));
@@ -414,7 +424,7 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
       }
     }
     std::string msg = apply(direct_index[i], v);
-    if (!msg.empty()) fail(s.type == OptionType::kSecret ? s.name + "_env" : s.name, msg);
+    if (!msg.empty()) fail(written, msg);
   }
 }
 

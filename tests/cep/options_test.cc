@@ -224,3 +224,71 @@ TEST_CASE("options: dotted names are options of nested maps, string maps keep or
   REQUIRE_FALSE(notmap.ok());
   CHECK(notmap.message() == "sinks.x.tls: expected a map of options, got 'yes'");
 }
+
+namespace {
+
+struct Client {
+  std::string name;
+  Tls tls;
+};
+
+const std::vector<Option<Tls>>& TlsPartTable() {
+  static const std::vector<Option<Tls>> t = {
+      {"ca_file", OptionType::kString, "", false, "CA.", {}, Member(&Tls::ca_file)},
+      {"verify", OptionType::kBool, "true", false, "Verify.", {}, Member(&Tls::verify)},
+  };
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("options: the table of a part is lifted into the whole, nested or not", "[options]") {
+  std::vector<Option<Client>> table = vigil::cep::PartOptions(&Client::tls, TlsPartTable(), "tls.");
+  table.push_back({"name", OptionType::kString, "", true, "Name.", {}, Member(&Client::name)});
+  Client c;
+  auto st = vigil::cep::ApplyOptions(table, Map({{"name", S("n")}, {"tls", Map({{"ca_file", S("/ca")}})}}), "c", &c,
+                                     FakeSecrets({}, {}));
+  REQUIRE(st.ok());
+  CHECK(c.name == "n");
+  CHECK(c.tls.ca_file == "/ca");
+  CHECK(c.tls.verify);  // the part's default
+  CHECK(vigil::cep::OptionsMarkdown(table).find("| `tls.verify` | bool | `true` | Verify. |") != std::string::npos);
+  std::vector<Option<Client>> flat = vigil::cep::PartOptions(&Client::tls, TlsPartTable());
+  Client f;
+  REQUIRE(vigil::cep::ApplyOptions(flat, Map({{"verify", S("no")}}), "c", &f, FakeSecrets({}, {})).ok());
+  CHECK_FALSE(f.tls.verify);
+}
+
+TEST_CASE("options: errors found after the table have its form, with the position", "[options]") {
+  ConfigNode at = ConfigNode::Scalar("ftp://x", 7, 12);
+  CHECK(vigil::cep::PositionPrefix(&at) == "7:12: ");
+  CHECK(vigil::cep::PositionPrefix(nullptr).empty());
+  CHECK(vigil::cep::OptionError(&at, "sinks.soc.url", "not http").message() == "7:12: sinks.soc.url: not http");
+  CHECK(vigil::cep::OptionError(nullptr, "sinks.soc.url", "not http").message() == "sinks.soc.url: not http");
+  // A table's own errors carry the position of the key, or of its map when it is missing.
+  ConfigNode cfg = ConfigNode::Map(3, 5);
+  cfg.Set("retries", ConfigNode::Scalar("many", 4, 14));
+  Settings s;
+  auto st = vigil::cep::ApplyOptions(Table(), cfg, "sinks.soc", &s, FakeSecrets({}, {}));
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.message() == "3:5: sinks.soc.url: required\n4:14: sinks.soc.retries: expected an integer, got 'many'");
+}
+
+TEST_CASE("options: a setter refusing a secret names the key it came from", "[options]") {
+  std::vector<Option<Settings>> table = {
+      {"token", OptionType::kSecret, "", true, "Token.", {},
+       [](Settings& s, const vigil::cep::OptionValue& v) -> std::string {
+         if (v.text.empty()) return "the secret is empty";
+         s.token = v.text;
+         return {};
+       }},
+  };
+  Settings s;
+  auto file = vigil::cep::ApplyOptions(table, Map({{"token_file", S("/empty")}}), "api", &s,
+                                       FakeSecrets({}, {{"/empty", "\n"}}));
+  REQUIRE_FALSE(file.ok());
+  CHECK(file.message() == "api.token_file: the secret is empty");
+  auto env = vigil::cep::ApplyOptions(table, Map({{"token_env", S("E")}}), "api", &s, FakeSecrets({{"E", ""}}, {}));
+  REQUIRE_FALSE(env.ok());
+  CHECK(env.message() == "api.token_env: the secret is empty");
+}

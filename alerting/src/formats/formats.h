@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "vigil/alerting/options.h"
 #include "vigil/alerting/sink.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/status.h"
 
 namespace vigil::alerting {
@@ -94,18 +94,7 @@ class JsonBody {
   std::optional<BodyTemplate> template_;
 };
 
-template <typename S>
-void AddJsonBodyOptions(Options<S>& o, JsonBodySettings S::*body, bool with_format = true) {
-  if (with_format) {
-    o.Add({"format", OptionType::kEnum, "vigil", false, false, "vigil|ecs|ocsf",
-           "The document sent: the alert JSON (vigil), Elastic Common Schema (ecs) or an OCSF "
-           "Detection Finding (ocsf)."},
-          [body](S& s, const OptionValue& v) { (s.*body).format = v.text; });
-  }
-  o.Add({"template", OptionType::kString, "", false, false, "",
-         "A JSON body template with {{ placeholders }} instead of the document; values are "
-         "JSON-escaped."},
-        [body](S& s, const OptionValue& v) { (s.*body).body_template = v.text; });
-}
+// `format` and `template`: a part of the JSON sinks' tables (cep::PartOptions).
+const std::vector<cep::Option<JsonBodySettings>>& JsonBodyOptions();
 
 }  // namespace vigil::alerting

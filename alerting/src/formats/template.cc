@@ -153,6 +153,19 @@ Result<JsonBody> JsonBody::Make(const JsonBodySettings& s, const std::string& pa
   return b;
 }
 
+const std::vector<cep::Option<JsonBodySettings>>& JsonBodyOptions() {
+  static const std::vector<cep::Option<JsonBodySettings>> table = {
+      {"format", cep::OptionType::kEnum, "vigil", false,
+       "The document sent: the alert JSON (vigil), Elastic Common Schema (ecs) or an OCSF Detection "
+       "Finding (ocsf).",
+       {"vigil", "ecs", "ocsf"}, cep::Member(&JsonBodySettings::format)},
+      {"template", cep::OptionType::kString, "", false,
+       "A JSON body template with {{ placeholders }} instead of the document; values are JSON-escaped.", {},
+       cep::Member(&JsonBodySettings::body_template)},
+  };
+  return table;
+}
+
 std::string JsonBody::Render(const AlertView& alert, const SinkContext& context) const {
   if (template_) return template_->Render(alert);
   return RenderJson(format_, alert, context);

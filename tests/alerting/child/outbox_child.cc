@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "support/alerts.h"
-#include "vigil/alerting/config.h"
 #include "vigil/alerting/outbox.h"
 #include "vigil/alerting/sinks.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/state_store.h"
 
 using namespace vigil;
@@ -33,9 +33,12 @@ int main(int argc, char** argv) {
   std::unique_ptr<cep::StateStore> store = std::move(opened).value();
   if (argc >= 7) store = cep::NewFaultInjectingStore(std::move(store), std::stoull(argv[5]), std::string(argv[6]) == "before");
 
-  auto sinks_config = ConfigValue::FromJson(R"({"soc":{"type":"webhook","url":")" + url + R"(","timeout":"20s"}})");
+  cep::ConfigNode soc = cep::ConfigNode::Map();
+  soc.Set("type", cep::ConfigNode::Scalar("webhook"));
+  soc.Set("url", cep::ConfigNode::Scalar(url));
+  soc.Set("timeout", cep::ConfigNode::Scalar("20s"));
   SinkContext ctx;
-  auto config = LoadAlertingConfig(&*sinks_config, nullptr, ctx);
+  auto config = LoadAlertingConfig({{"soc", soc}}, cep::ConfigNode(), ctx);
   if (!config.ok()) {
     std::fprintf(stderr, "%s\n", config.status().message().c_str());
     return 1;

@@ -47,7 +47,7 @@ namespace vigil::alerting {
 
 struct OutboxOptions {
   RetryPolicy retry;
-  uint64_t max_bytes = 1ull << 30;
+  uint64_t max_bytes = 1000ull * 1000 * 1000;  // delivery.outbox_max's default, "1GB"
   int dead_letter_keep = 1000;
   // Alert age, backoff deadlines and give-up. Null: the system clock. With a ManualClock,
   // call Wake() after moving it so that waiting workers look again at once.

@@ -6,11 +6,11 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
-#include "vigil/alerting/config.h"
-#include "vigil/alerting/options.h"
 #include "vigil/alerting/sink.h"
+#include "vigil/cep/options.h"
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
 
@@ -21,12 +21,14 @@ namespace vigil::alerting {
 struct SinkType {
   std::string name;
   std::string summary;  // one paragraph for docs/sinks.md: what it sends and how
-  const OptionSet* options = nullptr;
+  std::string options_markdown;  // its option table (cep::OptionsMarkdown), for docs/sinks.md
   std::string example;  // a YAML example for docs/sinks.md
-  // Builds a sink from its config map (at config path `path`, e.g. "sinks.soc").
-  std::function<Result<std::unique_ptr<Sink>>(const ConfigValue& config, const std::string& path,
+  // Builds a sink from its config map (at config path `path`, e.g. "sinks.soc"); the
+  // common options (CommonSinkKeys) are allowed and left alone. Errors name the key path,
+  // after the line:column of the key when the node has it.
+  std::function<Result<std::unique_ptr<Sink>>(const cep::ConfigNode& config, const std::string& path,
                                               const SinkContext& context,
-                                              const SecretSource& secrets)>
+                                              const cep::SecretSource& secrets)>
       create;
 };
 
@@ -40,7 +42,7 @@ struct CommonSinkSettings {
   bool is_default = false;          // `default: true`: used by rules that name no sinks
   std::string min_severity = "info";
 };
-const Options<CommonSinkSettings>& CommonSinkOptions();
+const std::vector<cep::Option<CommonSinkSettings>>& CommonSinkOptions();
 
 // `delivery:`.
 struct RetryPolicy {
@@ -51,10 +53,10 @@ struct RetryPolicy {
 };
 struct DeliverySettings {
   RetryPolicy retry;
-  uint64_t outbox_max = 1ull << 30;
+  uint64_t outbox_max = 1000ull * 1000 * 1000;  // "1GB" (sizes are SI unless written KiB, MiB...)
   int dead_letter_keep = 1000;  // dead letters kept (the newest), per outbox
 };
-const Options<DeliverySettings>& DeliveryOptions();
+const std::vector<cep::Option<DeliverySettings>>& DeliveryOptions();
 
 struct ConfiguredSink {
   std::string name;
@@ -67,12 +69,18 @@ struct AlertingConfig {
   DeliverySettings delivery;
 };
 
-// Reads `sinks:` (a map of name -> sink config; may be null: no sinks) and `delivery:`
-// (may be null: defaults), validating every key; creates the sinks (they connect
-// lazily, at their first delivery). Errors name the key's path.
-Result<AlertingConfig> LoadAlertingConfig(const ConfigValue* sinks, const ConfigValue* delivery,
+// Reads the sinks (name → sink config map, in config order, as edge's loader keeps them in
+// AppConfig::sinks) and `delivery:` (a null node: the defaults), validating every key, and
+// creates the sinks (they connect lazily, at their first delivery). Every error found is
+// reported, one per line, as "<line>:<column>: <key path>: <message>" (the position when
+// the node has one): "sinks.soc.url: required".
+Result<AlertingConfig> LoadAlertingConfig(const std::vector<std::pair<std::string, cep::ConfigNode>>& sinks,
+                                          const cep::ConfigNode& delivery, const SinkContext& context,
+                                          const cep::SecretSource& secrets = cep::SecretSource::Process());
+// The same from the `sinks:` map itself (a null node: no sinks).
+Result<AlertingConfig> LoadAlertingConfig(const cep::ConfigNode& sinks, const cep::ConfigNode& delivery,
                                           const SinkContext& context,
-                                          const SecretSource& secrets = *SecretSource::Default());
+                                          const cep::SecretSource& secrets = cep::SecretSource::Process());
 
 // A set of sinks by index (at most 64 sinks).
 using SinkSet = uint64_t;

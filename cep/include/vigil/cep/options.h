@@ -145,6 +145,17 @@ bool ParseBytesOption(std::string_view text, uint64_t* out);
 // The closest of `candidates` to `word` if it is a likely typo (edit distance), else "".
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
+// What a kBytes value may be written as, in a sentence for reference docs.
+extern const char kBytesUnitsMarkdown[];
+
+// "<line>:<column>: " where `node` was written, or "" when it is null or does not know;
+// every error of ApplyOptions starts with it.
+std::string PositionPrefix(const ConfigNode* node);
+
+// An error in ApplyOptions' form, for checks made after it (a URL's scheme, a template):
+// "<line>:<column>: <path>: <message>" (the position of `at`, when it has one).
+Status OptionError(const ConfigNode* at, const std::string& path, const std::string& message);
+
 namespace options_internal {
 // The part of the table that does not depend on S.
 struct Spec {
@@ -189,6 +200,23 @@ Status ApplyOptions(const std::vector<Option<S>>& table, const ConfigNode& map,
                                  [&](size_t i, const OptionValue& v) -> std::string {
                                    return table[i].set ? table[i].set(*out, v) : std::string();
                                  });
+}
+
+// The options of a part of S (a member struct P with a table of its own, such as shared
+// HTTP or TLS settings) as options of S that fill s.*part. `prefix` ("tls.") nests them.
+template <typename S, typename P>
+std::vector<Option<S>> PartOptions(P S::*part, const std::vector<Option<P>>& table,
+                                   const std::string& prefix = {}) {
+  std::vector<Option<S>> out;
+  out.reserve(table.size());
+  for (const Option<P>& o : table) {
+    Option<S> lifted{prefix + o.name, o.type, o.default_value, o.required, o.description, o.choices, nullptr};
+    if (o.set) {
+      lifted.set = [part, set = o.set](S& s, const OptionValue& v) { return set(s.*part, v); };
+    }
+    out.push_back(std::move(lifted));
+  }
+  return out;
 }
 
 // The table as Markdown (option, type, default, description) for the reference docs.
