@@ -97,7 +97,7 @@ TEST_CASE("config: the spec's example loads with every value", "[edge][config]")
   REQUIRE(c.sinks.size() == 3);
   CHECK(c.sinks[0].first == "soc-webhook");
   CHECK(c.sinks[0].second.Find("type")->text() == "webhook");
-  CHECK(c.delivery.give_up_after == 24 * vigil::cep::kHour);
+  CHECK(c.delivery.retry.give_up_after == 24 * vigil::cep::kHour);
   CHECK(c.delivery.outbox_max == 1000000000ULL);
   CHECK(c.api.grpc_token == "tok");
   CHECK(c.api.http_listen == "127.0.0.1:9090");
@@ -114,7 +114,7 @@ TEST_CASE("config: a minimal file gets the documented defaults", "[edge][config]
   CHECK(r->streams[0].format == "json");
   CHECK(r->streams[0].late == "drop");
   CHECK(r->api.grpc_listen == "127.0.0.1:7070");
-  CHECK(r->delivery.retry_initial == vigil::cep::kSecond);
+  CHECK(r->delivery.retry.initial == vigil::cep::kSecond);
 }
 
 TEST_CASE("config: every error is named by file, position and key path", "[edge][config]") {

@@ -172,30 +172,6 @@ const std::vector<Option<StreamConfig>>& WatermarkTable() {
   return t;
 }
 
-const std::vector<Option<DeliveryConfig>>& RetryTable() {
-  static const std::vector<Option<DeliveryConfig>> t = {
-      {"initial", OptionType::kDuration, "1s", false, "First retry delay.", {}, Member(&DeliveryConfig::retry_initial)},
-      {"max", OptionType::kDuration, "5m", false, "Longest retry delay (exponential backoff with jitter).", {},
-       Member(&DeliveryConfig::retry_max)},
-      {"give_up_after", OptionType::kDuration, "24h", false, "An alert undelivered this long goes to the dead-letter record.", {},
-       Member(&DeliveryConfig::give_up_after)},
-  };
-  return t;
-}
-
-struct DeliverySection {
-  const ConfigNode* retry = nullptr;
-  uint64_t outbox_max = 0;
-};
-const std::vector<Option<DeliverySection>>& DeliveryTable() {
-  static const std::vector<Option<DeliverySection>> t = {
-      {"retry", OptionType::kNode, "", false, "{initial, max, give_up_after}.", {}, Keep(&DeliverySection::retry)},
-      {"outbox_max", OptionType::kBytes, "1GB", false, "Bound of the durable outbox while sinks are down.", {},
-       Member(&DeliverySection::outbox_max)},
-  };
-  return t;
-}
-
 struct ApiSection {
   const ConfigNode* grpc = nullptr;
   const ConfigNode* http = nullptr;
@@ -386,14 +362,8 @@ Result<AppConfig> Check(const ConfigNode& root, const std::string& file, const c
   }
 
   if (r.delivery) {
-    DeliverySection ds;
-    if (c.Apply(DeliveryTable(), r.delivery, "delivery", &ds)) {
-      cfg.delivery.outbox_max = ds.outbox_max;
-      if (ds.retry) c.Apply(RetryTable(), ds.retry, "delivery.retry", &cfg.delivery);
-      if (cfg.delivery.retry_initial <= 0 || cfg.delivery.retry_max < cfg.delivery.retry_initial) {
-        c.Error(ds.retry, "delivery.retry", "needs 0 < initial <= max");
-      }
-    }
+    c.Apply(alerting::DeliveryOptions(), r.delivery, "delivery", &cfg.delivery);
+    cfg.delivery_node = *r.delivery;
   }
 
   if (r.api) {
@@ -492,11 +462,12 @@ std::string ConfigReferenceMarkdown() {
   section("streams.<name>.extract[]", cep::OptionsMarkdown(ExtractTable()));
   section("streams.<name>.timestamp", cep::OptionsMarkdown(TimestampTable()));
   section("streams.<name>.watermark", cep::OptionsMarkdown(WatermarkTable()));
-  section("delivery", cep::OptionsMarkdown(DeliveryTable()));
-  section("delivery.retry", cep::OptionsMarkdown(RetryTable()));
+  section("delivery", cep::OptionsMarkdown(alerting::DeliveryOptions()));
   section("api", cep::OptionsMarkdown(ApiTable()));
   section("api.grpc", cep::OptionsMarkdown(GrpcTable()));
   section("api.http", cep::OptionsMarkdown(HttpTable()));
+  md += cep::kBytesUnitsMarkdown;
+  md += "\n";
   return md;
 }
 

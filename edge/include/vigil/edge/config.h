@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "vigil/alerting/sinks.h"
 #include "vigil/cep/options.h"
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
@@ -39,13 +40,6 @@ struct StreamConfig {
   std::string late = "drop";    // drop | sink:<name>
 };
 
-struct DeliveryConfig {
-  cep::Duration retry_initial = cep::kSecond;
-  cep::Duration retry_max = 5 * cep::kMinute;
-  cep::Duration give_up_after = 24 * cep::kHour;
-  uint64_t outbox_max = 1000ull * 1000 * 1000;
-};
-
 struct ApiConfig {
   std::string grpc_listen = "127.0.0.1:7070";
   std::string grpc_token;  // from token_env / token_file; required off loopback
@@ -62,7 +56,10 @@ struct AppConfig {
   // `sinks:` as written, by name; each sink type checks its own options (alerting's
   // sink registry).
   std::vector<std::pair<std::string, cep::ConfigNode>> sinks;
-  DeliveryConfig delivery;
+  // `delivery:` checked against alerting's table (the outbox's retry, bound, dead letters),
+  // and as written, for alerting::LoadAlertingConfig.
+  alerting::DeliverySettings delivery;
+  cep::ConfigNode delivery_node;
   ApiConfig api;
 
   const StreamConfig* FindStream(const std::string& name) const;
