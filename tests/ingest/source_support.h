@@ -84,15 +84,19 @@ class Consumer {
     return n;
   }
 
-  // Called for each control record (checkpoint requests, revocations) after it is recorded.
+  // Called for each control record (checkpoint requests, revocations) after it is recorded
+  // (and marked processed).
   std::function<void(const Record&)> on_control;
   // The sources by queue index, to call Processed on; empty: nothing is marked processed.
   std::vector<Source*> sources;
   bool mark_processed = true;
+  // If set, a kCheckpointRequest is answered at once with a checkpoint into this store.
+  cep::StateStore* checkpoint_store = nullptr;
 
   std::vector<Record> data;      // kData records, in order
   std::vector<Record> controls;  // everything else
   bool ended = false;
+  int checkpoints = 0;  // answered checkpoint requests
 
   std::vector<std::string> Texts() const {
     std::vector<std::string> out;
@@ -102,12 +106,20 @@ class Consumer {
 
  private:
   void Handle(Record r) {
+    if (mark_processed && r.source < sources.size() && sources[r.source]) sources[r.source]->Processed(r);
     if (r.kind == RecordKind::kData) {
-      if (mark_processed && r.source < sources.size() && sources[r.source]) sources[r.source]->Processed(r);
       data.push_back(std::move(r));
       return;
     }
     if (r.kind == RecordKind::kEnd) ended = true;
+    if (r.kind == RecordKind::kCheckpointRequest && checkpoint_store) {
+      cep::StateBatch batch;
+      for (Source* s : sources) s->AddPositions(&batch);
+      if (checkpoint_store->Write(batch, true).ok()) {
+        for (Source* s : sources) s->OnCheckpointed();
+        ++checkpoints;
+      }
+    }
     controls.push_back(r);
     if (on_control) on_control(controls.back());
   }

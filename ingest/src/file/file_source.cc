@@ -138,6 +138,7 @@ class FileSource final : public Source {
   }
 
   void Processed(const Record& r) override {
+    if (r.kind != RecordKind::kData) return;
     std::lock_guard<std::mutex> lock(mu_);
     while (gens_.size() > 1 && gens_[1].base <= r.position) gens_.pop_front();
     if (gens_.empty()) return;

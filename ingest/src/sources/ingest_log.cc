@@ -38,6 +38,7 @@ struct IngestLog::Writer {
   std::vector<Record>* records = nullptr;
   const std::function<void(std::vector<Record>&)>* deliver = nullptr;
   Status status;
+  bool sync = true;
   bool done = false;
   std::condition_variable cv;
 };
@@ -119,10 +120,11 @@ Status IngestLog::Replay(uint64_t from, const std::function<bool(Record&)>& fn) 
 }
 
 Status IngestLog::Append(std::vector<Record>* records,
-                         const std::function<void(std::vector<Record>&)>& deliver) {
+                         const std::function<void(std::vector<Record>&)>& deliver, bool sync) {
   Writer w;
   w.records = records;
   w.deliver = &deliver;
+  w.sync = sync;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&w);
   while (!w.done && &w != writers_.front()) w.cv.wait(lock);
@@ -131,8 +133,10 @@ Status IngestLog::Append(std::vector<Record>* records,
   // This caller leads: it writes its own records and those of the callers queued behind.
   std::vector<Writer*> group;
   size_t bytes = 0;
+  bool group_sync = false;
   for (Writer* x : writers_) {
     group.push_back(x);
+    group_sync |= x->sync;
     for (Record& r : *x->records) {
       r.position = next_++;
       r.end = next_;
@@ -155,7 +159,7 @@ Status IngestLog::Append(std::vector<Record>* records,
       }
     }
     batch.Put(cep::StateFamily::kIngestLog, NextKey(stream_), EncodePosition({{"seq", next}}));
-    st = store_->Write(batch, durability_ == Durability::kSync);
+    st = store_->Write(batch, durability_ == Durability::kSync && group_sync);
     if (!st.ok()) {
       st = Status::IOError("streams." + stream_ + ": cannot write the ingest log (" +
                            store_->Describe() + "): " + st.message());

@@ -43,9 +43,11 @@ class IngestLog {
   // kSync), then calls deliver(records). Callers that arrive while a write is in progress
   // are group-committed: the next leader writes all their records in one batch and calls
   // each caller's deliver in turn, so deliveries happen in number order. On a write error
-  // deliver is not called and the error is returned.
+  // deliver is not called and the error is returned. `sync` false skips the fsync of kSync
+  // for these records (MQTT QoS 0: nothing is acknowledged, so nothing waits for it); a
+  // group is fsync'd if any caller in it needs it.
   Status Append(std::vector<Record>* records,
-                const std::function<void(std::vector<Record>&)>& deliver);
+                const std::function<void(std::vector<Record>&)>& deliver, bool sync = true);
 
   // Adds the deletion of every entry numbered below `next` to `batch`.
   void AddTruncate(cep::StateBatch* batch, uint64_t next) const;

@@ -62,7 +62,7 @@ Status LoggedSource::OpenAndReplay(RecordQueue* queue, uint32_t index, const std
   return st;
 }
 
-Status LoggedSource::LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop) {
+Status LoggedSource::LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop, bool sync) {
   return log_.Append(records, [&](std::vector<Record>& logged) {
     for (Record& r : logged) {
       uint64_t bytes = r.data.size();
@@ -77,10 +77,12 @@ Status LoggedSource::LogAndQueue(std::vector<Record>* records, const std::atomic
       queued_bytes_ += bytes;
       queued_next_ = end;
     }
-  });
+  }, sync);
 }
 
-void LoggedSource::Processed(const Record& r) { processed_next_.store(r.end, std::memory_order_relaxed); }
+void LoggedSource::Processed(const Record& r) {
+  if (r.kind == RecordKind::kData) processed_next_.store(r.end, std::memory_order_relaxed);
+}
 
 void LoggedSource::AddPositions(cep::StateBatch* batch) {
   checkpoint_next_ = processed_next_.load(std::memory_order_relaxed);

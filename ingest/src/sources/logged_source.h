@@ -27,10 +27,10 @@ class LoggedSource : public Source {
 
   // Opens the log and queues the entries a checkpoint did not cover. Call from Start.
   Status OpenAndReplay(RecordQueue* queue, uint32_t index, const std::atomic<bool>& stop);
-  // Logs `records` (per durability) and queues them in order, waiting while the queue is
-  // full. Returns once they are durable and queued (or the source is stopping: then what
-  // was not queued stays in the log for the next start).
-  Status LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop);
+  // Logs `records` (per durability; `sync` false: written but never fsync'd) and queues them
+  // in order, waiting while the queue is full. Returns once they are durable and queued (or
+  // the source is stopping: then what was not queued stays in the log for the next start).
+  Status LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop, bool sync = true);
 
   // Fills the counters every logged source reports.
   void FillStatus(SourceStatus* s) const;

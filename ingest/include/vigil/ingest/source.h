@@ -103,6 +103,7 @@ struct SourceStatus {
   uint64_t reconnects = 0;       // connections lost and re-established
   uint64_t backpressure_waits = 0;  // times intake stopped because the queue was full
   uint64_t replayed = 0;         // records re-read from the ingest log at start
+  uint64_t wakeups = 0;          // times the source's thread woke up (idle sources must not spin)
   std::vector<PartitionStatus> partitions;
 };
 
@@ -157,7 +158,11 @@ class Source {
   // Idempotent.
   virtual void Stop() = 0;
 
-  // The engine has processed `r` (a kData record of this source, in queue order).
+  // The engine has processed `r`: every record of this source it pops, data and control,
+  // in queue order. A kCheckpointRequest asks the runtime to checkpoint right after it:
+  // the source waits until a checkpoint whose AddPositions came after this call is durable
+  // (OnCheckpointed). A runtime without a store still answers with AddPositions into a
+  // scratch batch and OnCheckpointed.
   virtual void Processed(const Record& r) = 0;
   // Adds the positions of the processed records (and, for ingest logs, the deletion of the
   // entries they cover) to a checkpoint's batch.
