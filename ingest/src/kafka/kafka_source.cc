@@ -40,6 +40,7 @@ namespace vigil::ingest {
 namespace {
 
 constexpr int kPollMs = 100;
+constexpr size_t kBatch = 1024;
 
 class KafkaSource final : public Source {
  public:
@@ -110,21 +111,38 @@ class KafkaSource final : public Source {
     state_ = SourceState::kStopped;
   }
 
+  // Engine thread, once per record: no lock. Queue order makes it consistent with the
+  // consumer thread: a partition's kPartitionRevoked comes after its last record.
   void Processed(const Record& r) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (r.kind == RecordKind::kCheckpointRequest) {
-      barrier_processed_ = std::max(barrier_processed_, r.position);
-      return;
+    switch (r.kind) {
+      case RecordKind::kData:
+        if (r.partition >= engine_processed_.size()) engine_processed_.resize(r.partition + 1, -1);
+        engine_processed_[r.partition] = static_cast<int64_t>(r.end);
+        break;
+      case RecordKind::kPartitionRevoked:
+        if (r.partition < engine_processed_.size()) engine_processed_[r.partition] = -1;
+        break;
+      case RecordKind::kCheckpointRequest:
+        engine_barrier_ = std::max(engine_barrier_, r.position);
+        break;
+      case RecordKind::kEnd:
+        break;
     }
-    if (r.kind != RecordKind::kData) return;
-    auto p = static_cast<int32_t>(r.partition);
-    if (assigned_.count(p)) processed_[p] = static_cast<int64_t>(r.end);
   }
 
   void AddPositions(cep::StateBatch* batch) override {
     std::lock_guard<std::mutex> lock(mu_);
-    checkpoint_ = processed_;
-    checkpoint_barrier_ = barrier_processed_;
+    checkpoint_.clear();
+    for (int32_t p : assigned_) {
+      // Where the partition was resumed, or after the last record processed since; the
+      // larger, in case a stale position of an earlier ownership is still on record.
+      int64_t pos = -1;
+      auto start = start_.find(p);
+      if (start != start_.end()) pos = start->second;
+      if (static_cast<size_t>(p) < engine_processed_.size()) pos = std::max(pos, engine_processed_[static_cast<size_t>(p)]);
+      if (pos >= 0) checkpoint_[p] = pos;
+    }
+    checkpoint_barrier_ = engine_barrier_;
     for (const auto& [p, offset] : checkpoint_) {
       batch->Put(cep::StateFamily::kPositions, PositionKey(stream(), static_cast<uint32_t>(p)),
                  EncodePosition({{"offset", static_cast<uint64_t>(offset)}}));
@@ -157,7 +175,7 @@ class KafkaSource final : public Source {
     st.dead_letters = dead_letters_;
     st.reconnects = reconnects_;
     st.backpressure_waits = waits_;
-    st.wakeups = wakeups_;
+    st.wakeups = wakeups_.load(std::memory_order_relaxed);
     std::set<int32_t> parts(assigned_.begin(), assigned_.end());
     for (const auto& [p, o] : next_) parts.insert(p);
     for (int32_t p : parts) {
@@ -165,8 +183,8 @@ class KafkaSource final : public Source {
       ps.partition = static_cast<uint32_t>(p);
       auto n = next_.find(p);
       ps.next = n == next_.end() ? 0 : static_cast<uint64_t>(n->second);
-      auto d = processed_.find(p);
-      ps.processed = d == processed_.end() ? 0 : static_cast<uint64_t>(d->second);
+      auto d = checkpoint_.find(p);
+      ps.processed = d == checkpoint_.end() ? 0 : static_cast<uint64_t>(d->second);
       ps.assigned = assigned_.count(p) > 0;
       st.partitions.push_back(ps);
     }
@@ -199,6 +217,7 @@ class KafkaSource final : public Source {
       changed = st != state_ || msg != message_;
       state_ = st;
       message_ = msg;
+      running_.store(st == SourceState::kRunning, std::memory_order_relaxed);
     }
     if (!changed) return;
     LogLevel level = st == SourceState::kError ? LogLevel::kError
@@ -260,10 +279,10 @@ class KafkaSource final : public Source {
         assigned_.insert(tp.partition);
         released_.erase(tp.partition);
         if (start >= 0) {
-          processed_[tp.partition] = start;
+          start_[tp.partition] = start;
           next_[tp.partition] = start;
         } else {
-          processed_.erase(tp.partition);
+          start_.erase(tp.partition);
         }
         which += (which.empty() ? "" : ",") + std::to_string(tp.partition);
       }
@@ -284,9 +303,18 @@ class KafkaSource final : public Source {
     std::set<int32_t> revoked;
     for (int i = 0; i < parts->cnt; ++i) revoked.insert(parts->elems[i].partition);
     // Records not yet queued are not processed; the next owner reads them again.
-    pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
-                                  [&](const Record& r) { return revoked.count(static_cast<int32_t>(r.partition)) > 0; }),
-                   pending_.end());
+    {
+      std::vector<Record> keep;
+      std::vector<size_t> keep_bytes;
+      for (size_t i = pending_from_; i < pending_.size(); ++i) {
+        if (revoked.count(static_cast<int32_t>(pending_[i].partition))) continue;
+        keep.push_back(std::move(pending_[i]));
+        keep_bytes.push_back(pending_bytes_[i]);
+      }
+      pending_.swap(keep);
+      pending_bytes_.swap(keep_bytes);
+      pending_from_ = 0;
+    }
     if (!lost && !stop_) {
       // Ask the runtime for a checkpoint after every record of these partitions queued so far.
       uint64_t barrier;
@@ -325,7 +353,7 @@ class KafkaSource final : public Source {
       std::lock_guard<std::mutex> lock(mu_);
       for (int32_t p : revoked) {
         assigned_.erase(p);
-        processed_.erase(p);
+        start_.erase(p);
         checkpoint_.erase(p);
         durable_.erase(p);
         released_.insert(p);
@@ -410,22 +438,30 @@ class KafkaSource final : public Source {
     paused_ = pause;
   }
 
-  // Queues pending_ records; returns false if the queue is (still) full.
+  // Queues pending_ records, waiting up to `wait` for room; returns false if some are left.
   bool Drain(cep::Duration wait) {
-    while (!pending_.empty()) {
-      Record& r = pending_.front();
-      int32_t p = static_cast<int32_t>(r.partition);
-      uint64_t bytes = r.data.size();
-      int64_t end = static_cast<int64_t>(r.end);
-      if (queue_->Push(index_, r, &stop_, wait) != RecordQueue::PushResult::kOk) return false;
-      pending_.pop_front();
+    if (pending_from_ >= pending_.size()) return true;
+    size_t from = pending_from_;
+    size_t to = queue_->PushSome(index_, pending_, from, &stop_, wait);
+    if (to > from) {
+      uint64_t bytes = 0;
       std::lock_guard<std::mutex> lock(mu_);
-      ++records_;
+      for (size_t i = from; i < to; ++i) {
+        bytes += pending_bytes_[i];
+        next_[static_cast<int32_t>(pending_[i].partition)] = static_cast<int64_t>(pending_[i].end);
+      }
+      records_ += to - from;
       bytes_ += bytes;
-      next_[p] = end;
     }
+    pending_from_ = to;
+    if (pending_from_ < pending_.size()) return false;
+    pending_.clear();
+    pending_bytes_.clear();
+    pending_from_ = 0;
     return true;
   }
+
+  bool HasPending() const { return pending_from_ < pending_.size(); }
 
   void OnMessage(rd_kafka_message_t* m) {
     if (m->err) {
@@ -441,7 +477,7 @@ class KafkaSource final : public Source {
       }
       return;
     }
-    if (state() != SourceState::kRunning) SetState(SourceState::kRunning, RunningMessage());
+    if (!running_.load(std::memory_order_relaxed)) SetState(SourceState::kRunning, RunningMessage());
     Record r;
     r.partition = static_cast<uint32_t>(m->partition);
     r.position = static_cast<uint64_t>(m->offset);
@@ -457,35 +493,37 @@ class KafkaSource final : public Source {
       return;
     }
     r.data.assign(static_cast<const char*>(m->payload), m->len);
+    pending_bytes_.push_back(m->len);
     pending_.push_back(std::move(r));
   }
 
   void Run() {
     cep::Timestamp last_probe = 0;
     const cep::Clock* clock = ctx_.clock ? ctx_.clock : cep::SystemClock::Default();
-    while (!stop_) {
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        ++wakeups_;
+    // Messages come in batches from the consumer queue; the same call serves the
+    // rebalance, error and commit callbacks.
+    rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(rk_);
+    std::vector<rd_kafka_message_t*> msgs(kBatch);
+    auto consume = [&](int timeout_ms) {
+      ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, msgs.data(), msgs.size());
+      for (ssize_t i = 0; i < n; ++i) {
+        OnMessage(msgs[static_cast<size_t>(i)]);
+        rd_kafka_message_destroy(msgs[static_cast<size_t>(i)]);
       }
+    };
+    while (!stop_) {
+      wakeups_.fetch_add(1, std::memory_order_relaxed);
       // A full queue: wait a poll interval for room, then pause fetching (pausing at once
       // would throw the prefetched data away at every short stall).
-      if (!pending_.empty() && !Drain(kPollMs * cep::kMillisecond)) {
+      if (HasPending() && !Drain(kPollMs * cep::kMillisecond)) {
         if (stop_) break;
         if (!paused_) PauseAll(true);
-        // Keep serving rebalances and the session while paused.
-        if (rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, 0)) {
-          OnMessage(m);
-          rd_kafka_message_destroy(m);
-        }
+        consume(0);  // keep serving rebalances and the session while paused
         continue;
       }
       if (paused_) PauseAll(false);
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk_, kPollMs);
-      if (m != nullptr) {
-        OnMessage(m);
-        rd_kafka_message_destroy(m);
-      }
+      consume(kPollMs);
+      if (HasPending()) Drain(0);
       SourceState st = state();
       if (st == SourceState::kReconnecting && clock->Now() - last_probe >= cep::kSecond) {
         // Nothing tells that the brokers are back until data flows; ask for metadata.
@@ -497,6 +535,7 @@ class KafkaSource final : public Source {
         }
       }
     }
+    rd_kafka_queue_destroy(q);
     // Leaving the group: the revocation callback commits the last checkpointed offsets
     // (it does not wait for a checkpoint: the engine may be stopping too).
     rd_kafka_consumer_close(rk_);
@@ -515,26 +554,34 @@ class KafkaSource final : public Source {
   std::map<int32_t, int64_t> stored_;  // from Seek
 
   // Consumer thread only.
-  std::deque<Record> pending_;  // polled, not yet queued
+  std::vector<Record> pending_;       // consumed, not yet queued: [pending_from_, size)
+  std::vector<size_t> pending_bytes_;  // their value sizes
+  size_t pending_from_ = 0;
   bool paused_ = false;
+  std::atomic<bool> running_{false};
+  std::atomic<uint64_t> wakeups_{0};
 
   std::atomic<bool> stop_{false};
   std::thread thread_;
+
+  // Engine thread only.
+  std::vector<int64_t> engine_processed_;  // per partition, after the last record processed (-1: none)
+  uint64_t engine_barrier_ = 0;            // the last checkpoint request processed
 
   mutable std::mutex mu_;
   std::condition_variable barrier_cv_;
   std::set<int32_t> assigned_;
   std::set<int32_t> released_;           // revoked since the last AddPositions
   std::map<int32_t, int64_t> next_;       // after the last record queued
-  std::map<int32_t, int64_t> processed_;  // after the last record processed
-  std::map<int32_t, int64_t> checkpoint_;  // processed_ at the last AddPositions
+  std::map<int32_t, int64_t> start_;       // where an assigned partition was resumed
+  std::map<int32_t, int64_t> checkpoint_;  // positions at the last AddPositions
   std::map<int32_t, int64_t> durable_;     // checkpoint_ once OnCheckpointed
-  uint64_t barrier_next_ = 0, barrier_processed_ = 0, checkpoint_barrier_ = 0, durable_barrier_ = 0;
+  uint64_t barrier_next_ = 0, checkpoint_barrier_ = 0, durable_barrier_ = 0;
   bool closed_ = false;
   bool ever_running_ = false;
   SourceState state_ = SourceState::kStarting;
   std::string message_;
-  uint64_t records_ = 0, bytes_ = 0, dead_letters_ = 0, reconnects_ = 0, waits_ = 0, wakeups_ = 0;
+  uint64_t records_ = 0, bytes_ = 0, dead_letters_ = 0, reconnects_ = 0, waits_ = 0;
 };
 
 }  // namespace

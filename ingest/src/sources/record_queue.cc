@@ -60,6 +60,38 @@ RecordQueue::PushResult RecordQueue::Push(uint32_t source, Record& r, const std:
   return PushResult::kOk;
 }
 
+size_t RecordQueue::PushSome(uint32_t source, std::vector<Record>& records, size_t from,
+                             const std::atomic<bool>* stop, cep::Duration timeout) {
+  if (from >= records.size()) return from;
+  std::unique_lock<std::mutex> lock(mu_);
+  const size_t first_cost = Cost(records[from]);
+  if (!HasRoom(first_cost)) {
+    full_waits_.fetch_add(1, std::memory_order_relaxed);
+    auto ready = [&] { return HasRoom(first_cost) || (stop && stop->load(std::memory_order_acquire)); };
+    ++producers_waiting_;
+    bool ok = true;
+    if (timeout < 0) {
+      producer_cv_.wait(lock, ready);
+    } else {
+      ok = producer_cv_.wait_for(lock, std::chrono::nanoseconds(timeout), ready);
+    }
+    --producers_waiting_;
+    if (!ok || !HasRoom(first_cost)) return from;
+  } else if (stop && stop->load(std::memory_order_acquire)) {
+    return from;
+  }
+  size_t i = from;
+  for (; i < records.size(); ++i) {
+    const size_t cost = Cost(records[i]);
+    if (i > from && !HasRoom(cost)) break;
+    records[i].source = source;
+    bytes_ += cost;
+    records_.push_back(std::move(records[i]));
+  }
+  if (consumer_waiting_) consumer_cv_.notify_one();
+  return i;
+}
+
 void RecordQueue::PushControl(uint32_t source, Record r) {
   r.source = source;
   std::lock_guard<std::mutex> lock(mu_);

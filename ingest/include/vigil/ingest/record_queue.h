@@ -42,6 +42,13 @@ class RecordQueue {
   // wait forever. On kStopped / kTimedOut `r` is left unchanged.
   PushResult Push(uint32_t source, Record& r, const std::atomic<bool>* stop,
                   cep::Duration timeout = -1);
+  // Appends records[from..] in order while there is room, waiting (as Push does) only for
+  // room for the first of them; sets their `source`. Returns the index of the first record
+  // not queued (records.size() when all were). Queued records are moved from, their
+  // partition and positions left readable. One lock and at most one wake-up for the lot:
+  // the way a source hands over a batch.
+  size_t PushSome(uint32_t source, std::vector<Record>& records, size_t from, const std::atomic<bool>* stop,
+                  cep::Duration timeout = -1);
   // Appends a control record (kEnd, kPartitionRevoked, kCheckpointRequest) whatever the
   // fill level: they are small, rare, and must not wait behind data.
   void PushControl(uint32_t source, Record r);

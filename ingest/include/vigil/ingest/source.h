@@ -90,7 +90,7 @@ const char* SourceStateName(SourceState s);
 struct PartitionStatus {
   uint32_t partition = 0;
   uint64_t next = 0;       // position after the last record handed to the queue
-  uint64_t processed = 0;  // position after the last record the engine processed
+  uint64_t processed = 0;  // position after the last record the engine processed (Kafka: as of the last checkpoint)
   bool assigned = true;    // Kafka: owned by this instance now
 };
 
