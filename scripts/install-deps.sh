@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev
   libssl-dev
   mosquitto mosquitto-clients kcat
+  openssl
   python3
 )
 
