@@ -199,7 +199,7 @@ TEST_CASE("file: start_at end skips what is there and reads what comes", "[inges
   CHECK(h.consumer.data[0].position == 4);
 }
 
-TEST_CASE("file: a full queue pauses the reader; nothing is lost or unbounded", "[ingest][file]") {
+TEST_CASE("file: a full queue pauses the reader, nothing is lost or unbounded", "[ingest][file]") {
   TempDir dir;
   std::string content;
   for (int i = 0; i < 500; ++i) content += "line " + std::to_string(i) + "\n";

@@ -94,7 +94,7 @@ TEST_CASE("sources: identities differ across partitions and positions, and repea
   CHECK(RecordIdentity("auth", a) == RecordIdentity("auth", a));
 }
 
-TEST_CASE("sources: dead letters are counted per stream; the first are logged, then every n-th", "[ingest][sources]") {
+TEST_CASE("sources: dead letters are counted per stream, the first are logged, then every n-th", "[ingest][sources]") {
   testing::LogCapture logs;
   DeadLetterOptions o;
   o.log_first = 2;

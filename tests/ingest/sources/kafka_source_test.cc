@@ -141,7 +141,7 @@ TEST_CASE("kafka: offsets are committed to the group only after a checkpoint cov
   CHECK(Eventually([&] { return kafka.Committed("vigil-test", "logs", 0) == 2; }));
 }
 
-TEST_CASE("kafka: a rebalance to a second instance checkpoints first; nothing is lost or read twice", "[kafka]") {
+TEST_CASE("kafka: a rebalance to a second instance checkpoints first, nothing is lost or read twice", "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 4);
   for (int p = 0; p < 4; ++p) kafka.Produce("logs", p, {"p" + std::to_string(p) + "-0", "p" + std::to_string(p) + "-1"});
@@ -208,7 +208,7 @@ TEST_CASE("kafka: brokers down at start are retried with backoff, reported, and 
   CHECK(vigil.source->status().state == SourceState::kRunning);
 }
 
-TEST_CASE("kafka: a broker that goes down mid-run is waited for; the stream resumes without gaps", "[kafka]") {
+TEST_CASE("kafka: a broker that goes down mid-run is waited for, the stream resumes without gaps", "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   kafka.Produce("logs", 0, {"m0", "m1"});
@@ -239,7 +239,7 @@ TEST_CASE("kafka: wrong credentials are a clear error naming the source", "[kafk
   CHECK(broker.users().at(0) == "vigil-reader");
 }
 
-TEST_CASE("kafka: a full queue pauses fetching; every message still arrives once, in order", "[kafka]") {
+TEST_CASE("kafka: a full queue pauses fetching, every message still arrives once, in order", "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   std::vector<std::string> values;

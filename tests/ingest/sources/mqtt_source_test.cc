@@ -351,7 +351,7 @@ TEST_CASE("mqtt: a broker down at start is retried with backoff and reported", "
   CHECK(vigil.source->status().wakeups < 20);
 }
 
-TEST_CASE("mqtt: a full queue makes the message callback wait; all messages arrive in order", "[mqtt]") {
+TEST_CASE("mqtt: a full queue makes the message callback wait, all messages arrive in order", "[mqtt]") {
   TempDir dir;
   Mosquitto broker(dir);
   broker.Start();
