@@ -34,10 +34,12 @@ cep::ConfigNode FileOptions(const std::string& path, std::vector<std::pair<std::
 }
 
 struct Harness {
-  explicit Harness(const cep::ConfigNode& options, cep::StateStore* store = nullptr, QueueLimits limits = QueueLimits())
+  explicit Harness(const cep::ConfigNode& options, cep::StateStore* store = nullptr, QueueLimits limits = QueueLimits(),
+                   const cep::Clock* clock = nullptr)
       : queue(limits), consumer(&queue) {
     SourceContext ctx;
     ctx.stream = "local";
+    ctx.clock = clock;
     ctx.store = store;
     ctx.log = logs.fn();
     ctx.dead_letters = &dead;
@@ -137,6 +139,26 @@ TEST_CASE("file: rename and create is followed, with positions that keep growing
   }
   // new1 starts where the old file ended.
   CHECK(h.consumer.data[3].position == std::string("old1\nold2\nold3 written after the rename\n").size());
+}
+
+TEST_CASE("file: after rotate_wait the reader moves to the new file even while it is empty", "[ingest][file]") {
+  TempDir dir;
+  std::string path = dir.Write("app.log", "old\n");
+  cep::ManualClock clock(1'000'000 * cep::kSecond);
+  Harness h(FileOptions(path, {{"rotate_wait", "10s"}}), nullptr, QueueLimits(), &clock);
+  REQUIRE(h.consumer.PopData(1));
+  std::filesystem::rename(path, path + ".1");
+  dir.Write("app.log", "");  // created, but the writer has not reopened yet
+  Append(path + ".1", "late in the old file\n");
+  REQUIRE(h.consumer.PopData(2));  // still read: the new file is empty
+  // Time passes (the injected clock) until the reader gives up on the old file.
+  REQUIRE(Eventually([&] {
+    clock.Advance(11 * cep::kSecond);
+    return h.logs.Contains("info: streams.local (file " + path + "): rotated: reading the new file");
+  }));
+  Append(path, "new\n");
+  REQUIRE(h.consumer.PopData(3));
+  CHECK(h.Lines() == Lines{"1:old", "2:late in the old file", "1:new"});
 }
 
 TEST_CASE("file: copytruncate starts the same file again from its beginning", "[ingest][file]") {

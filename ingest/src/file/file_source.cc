@@ -378,6 +378,7 @@ class FileSource final : public Source {
     uint64_t base = base_ + read_offset_;
     pending_switch_ = false;
     rotation_seen_ = 0;
+    Log(LogLevel::kInfo, "rotated: reading the new file");
     if (!OpenAt(s_.path, 0, 0, base)) {
       CloseFd();
       waiting_for_path_ = true;
