@@ -91,7 +91,15 @@ Status IngestLog::Open(uint64_t checkpointed_next) {
   if (!found.ok()) return found.status();
   uint64_t stored = 0;
   if (*found && DecodePositionField(value, "seq", &stored)) next_ = std::max(next_, stored);
-  return Status::Ok();
+  // Entries written after the last checkpoint (a short scan: checkpoints delete the rest).
+  std::string end = stream_ + static_cast<char>('/' + 1);
+  return store_->Scan(cep::StateFamily::kIngestLog, EntryKey(stream_, checkpointed_next), end,
+                      [&](std::string_view key, std::string_view) {
+                        uint64_t seq = 0;
+                        for (char c : key.substr(stream_.size() + 1)) seq = (seq << 8) | static_cast<uint8_t>(c);
+                        next_ = std::max(next_, seq + 1);
+                        return true;
+                      });
 }
 
 Status IngestLog::Replay(uint64_t from, const std::function<bool(Record&)>& fn) const {
@@ -144,7 +152,6 @@ Status IngestLog::Append(std::vector<Record>* records,
     }
     if (bytes >= kMaxGroupBytes) break;
   }
-  const uint64_t next = next_;
   lock.unlock();
 
   Status st;
@@ -158,7 +165,6 @@ Status IngestLog::Append(std::vector<Record>* records,
         batch.Put(cep::StateFamily::kIngestLog, EntryKey(stream_, r.position), value);
       }
     }
-    batch.Put(cep::StateFamily::kIngestLog, NextKey(stream_), EncodePosition({{"seq", next}}));
     st = store_->Write(batch, durability_ == Durability::kSync && group_sync);
     if (!st.ok()) {
       st = Status::IOError("streams." + stream_ + ": cannot write the ingest log (" +
@@ -185,6 +191,8 @@ Status IngestLog::Append(std::vector<Record>* records,
 void IngestLog::AddTruncate(cep::StateBatch* batch, uint64_t next) const {
   if (store_ == nullptr || durability_ == Durability::kNone) return;
   batch->DeleteRange(cep::StateFamily::kIngestLog, EntryKey(stream_, 0), EntryKey(stream_, next));
+  // The log may be empty now; numbers must still not be reused.
+  batch->Put(cep::StateFamily::kIngestLog, NextKey(stream_), EncodePosition({{"seq", this->next()}}));
 }
 
 uint64_t IngestLog::next() const {

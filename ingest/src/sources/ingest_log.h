@@ -5,8 +5,9 @@
 // are queued again before new input.
 //
 // Keys: "<stream>/" + big-endian sequence number (entries, in order), and "<stream>#next"
-// (the next sequence number, written with every batch, so numbers are never reused even
-// when the log is empty). Other "<stream>#..." keys belong to the source (MQTT's Paho
+// (the next sequence number, written by each checkpoint that truncates the log, so numbers
+// are never reused even when the log is empty; entries written since are found by a scan
+// from the checkpointed position at Open). Other "<stream>#..." keys belong to the source (MQTT's Paho
 // persistence) and are never touched by truncation.
 #pragma once
 
@@ -34,6 +35,7 @@ class IngestLog {
 
   // Continues numbering after both `checkpointed_next` (the stored position: the first
   // entry no checkpoint covers) and every number used before.
+  // REQUIRES: no Append yet.
   Status Open(uint64_t checkpointed_next);
 
   // Calls fn for each entry at or after `from`, in order, until fn returns false.
