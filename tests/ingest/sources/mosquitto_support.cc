@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -107,6 +108,7 @@ void Mosquitto::Start() {
   pid_t pid = fork();
   REQUIRE(pid >= 0);
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // a test that dies does not leave its broker behind
     int devnull = open("/dev/null", O_RDWR);
     dup2(devnull, 0);
     dup2(devnull, 1);
