@@ -6,7 +6,8 @@
 //   consume   the kafka source and the queue, as the engine thread sees them
 //   pipeline  the source, then JSON decoding and the rules (the Pipeline `vigil replay` uses)
 //
-//   build/release/bench/kafka_ingest_bench [--events N] [--partitions P] [--mode raw|consume|pipeline|all]
+//   build/release/bench/kafka_ingest_bench [--events N] [--partitions P] [--mode
+//   raw|consume|pipeline|all]
 //                                          [--rules PATH]...
 //
 // raw and consume read events produced beforehand. The mock broker keeps about 5 MB per
@@ -63,7 +64,8 @@ std::vector<std::string> Events(size_t n, int partitions) {
     size_t at = e.find("\"@timestamp\":\"");
     if (at != std::string::npos) {
       size_t end = e.find('"', at + 14);
-      cep::Timestamp t = base + static_cast<int64_t>(i / static_cast<size_t>(partitions)) * cep::kMillisecond;
+      cep::Timestamp t =
+          base + static_cast<int64_t>(i / static_cast<size_t>(partitions)) * cep::kMillisecond;
       e.replace(at + 14, end - at - 14, cep::FormatRfc3339Millis(t));
     }
     out.push_back(std::move(e));
@@ -105,10 +107,14 @@ void Produce(const std::string& brokers, const std::vector<std::string>& events,
   rd_kafka_conf_set(c, "log_level", "0", err, sizeof err);
   rd_kafka_t* p = rd_kafka_new(RD_KAFKA_PRODUCER, c, err, sizeof err);
   for (size_t i = 0; i < events.size(); ++i) {
-    while (consumed && i > consumed->load(std::memory_order_relaxed) + ahead) rd_kafka_poll(p, 1);
-    while (rd_kafka_producev(p, RD_KAFKA_V_TOPIC("auth"), RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % partitions)),
-                             RD_KAFKA_V_VALUE(const_cast<char*>(events[i].data()), events[i].size()),
-                             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    while (consumed && i > consumed->load(std::memory_order_relaxed) + ahead)
+      rd_kafka_poll(p, 1);
+    while (
+        rd_kafka_producev(p, RD_KAFKA_V_TOPIC("auth"),
+                          RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % partitions)),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(events[i].data()), events[i].size()),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_END) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(p, 10);
     }
   }
@@ -120,9 +126,11 @@ void Produce(const std::string& brokers, const std::vector<std::string>& events,
       int64_t lo = 0, hi = 0;
       rd_kafka_query_watermark_offsets(p, "auth", part, &lo, &hi, 10000);
       if (lo != 0) {
-        std::fprintf(stderr, "kafka_ingest_bench: the mock broker dropped the oldest messages of partition %d "
-                             "(kept %lld..%lld): use more --partitions or fewer --events\n",
-                     part, static_cast<long long>(lo), static_cast<long long>(hi));
+        std::fprintf(
+            stderr,
+            "kafka_ingest_bench: the mock broker dropped the oldest messages of partition %d "
+            "(kept %lld..%lld): use more --partitions or fewer --events\n",
+            part, static_cast<long long>(lo), static_cast<long long>(hi));
         std::exit(1);
       }
     }
@@ -130,16 +138,20 @@ void Produce(const std::string& brokers, const std::vector<std::string>& events,
   rd_kafka_destroy(p);
 }
 
-void Report(const std::string& mode, size_t n, int partitions, double secs, size_t bytes, const std::string& extra) {
-  std::printf("{\"bench\":\"kafka_ingest\",\"mode\":\"%s\",\"events\":%zu,\"partitions\":%d,\"seconds\":%.3f,"
-              "\"events_per_s\":%.0f,\"mb_per_s\":%.1f%s}\n",
-              mode.c_str(), n, partitions, secs, n / secs, bytes / secs / 1e6, extra.c_str());
+void Report(const std::string& mode, size_t n, int partitions, double secs, size_t bytes,
+            const std::string& extra) {
+  std::printf(
+      "{\"bench\":\"kafka_ingest\",\"mode\":\"%s\",\"events\":%zu,\"partitions\":%d,\"seconds\":%."
+      "3f,"
+      "\"events_per_s\":%.0f,\"mb_per_s\":%.1f%s}\n",
+      mode.c_str(), n, partitions, secs, n / secs, bytes / secs / 1e6, extra.c_str());
   std::fflush(stdout);
 }
 
 size_t Bytes(const std::vector<std::string>& events) {
   size_t b = 0;
-  for (const std::string& e : events) b += e.size();
+  for (const std::string& e : events)
+    b += e.size();
   return b;
 }
 
@@ -273,8 +285,9 @@ int RunSource(const Args& a, bool pipeline) {
   if (pipeline) {
     p.Finish();
     const edge::PipelineStats& ps = p.stats();
-    extra = ",\"rules\":" + std::to_string(rule_count) + ",\"alerts\":" + std::to_string(ps.alerts) +
-            ",\"late\":" + std::to_string(ps.late) + ",\"malformed\":" + std::to_string(ps.malformed + ps.no_time);
+    extra = ",\"rules\":" + std::to_string(rule_count) +
+            ",\"alerts\":" + std::to_string(ps.alerts) + ",\"late\":" + std::to_string(ps.late) +
+            ",\"malformed\":" + std::to_string(ps.malformed + ps.no_time);
   }
   Report(pipeline ? "pipeline" : "consume", got, partitions, secs, Bytes(events), extra);
   return got == a.events ? 0 : 1;
@@ -286,11 +299,16 @@ int main(int argc, char** argv) {
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--events") a.events = std::stoul(v);
-    else if (k == "--partitions") a.partitions = std::stoi(v);
-    else if (k == "--mode") a.mode = v;
-    else if (k == "--rules") a.rules.push_back(v);
-    else if (k == "--max-delay") a.max_delay = *cep::ParseDuration(v);
+    if (k == "--events")
+      a.events = std::stoul(v);
+    else if (k == "--partitions")
+      a.partitions = std::stoi(v);
+    else if (k == "--mode")
+      a.mode = v;
+    else if (k == "--rules")
+      a.rules.push_back(v);
+    else if (k == "--max-delay")
+      a.max_delay = *cep::ParseDuration(v);
     else {
       std::fprintf(stderr, "kafka_ingest_bench: unknown option %s\n", k.c_str());
       return 2;

@@ -75,7 +75,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& input) {
     dup2(null, 1);
     dup2(null, 2);
     std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : argv)
+      args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execv(args[0], args.data());
     _exit(127);
@@ -92,13 +93,20 @@ int main(int argc, char** argv) {
   bool baseline = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
-    if (k == "--messages") n = std::stoul(v);
-    else if (k == "--publishers") publishers = std::stoi(v);
-    else if (k == "--qos") qos = v;
-    else if (k == "--durability") durability = v;
-    else if (k == "--store") store_kind = v;
-    else if (k == "--version") version = v;
-    else if (k == "--baseline") baseline = v == "true";
+    if (k == "--messages")
+      n = std::stoul(v);
+    else if (k == "--publishers")
+      publishers = std::stoi(v);
+    else if (k == "--qos")
+      qos = v;
+    else if (k == "--durability")
+      durability = v;
+    else if (k == "--store")
+      store_kind = v;
+    else if (k == "--version")
+      version = v;
+    else if (k == "--baseline")
+      baseline = v == "true";
     else {
       std::fprintf(stderr, "mqtt_ingest_bench: unknown option %s\n", k.c_str());
       return 2;
@@ -110,12 +118,14 @@ int main(int argc, char** argv) {
   passwd* pw = getpwuid(getuid());
   {
     std::ofstream conf(dir + "/mosquitto.conf");
-    conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\nuser " << (pw ? pw->pw_name : "root")
+    conf << "listener " << port << " 127.0.0.1\nallow_anonymous true\nuser "
+         << (pw ? pw->pw_name : "root")
          << "\nmax_queued_messages 0\nmax_queued_bytes 0\nmax_inflight_messages 100\n";
   }
   pid_t broker = Spawn({"/usr/sbin/mosquitto", "-c", dir + "/mosquitto.conf"}, "");
   auto deadline = Steady::now() + std::chrono::seconds(20);
-  while (!Accepts(port) && Steady::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (!Accepts(port) && Steady::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   // One input file per publisher: JSON readings of a few hundred sensors.
   size_t bytes = 0;
@@ -124,8 +134,9 @@ int main(int argc, char** argv) {
     std::string path = dir + "/in" + std::to_string(p) + ".txt";
     std::ofstream f(path);
     for (size_t i = p; i < n; i += publishers) {
-      std::string line = "{\"ts\":" + std::to_string(1733813746000 + i) + ",\"sensor\":\"s" + std::to_string(i % 500) +
-                         "\",\"temp\":" + std::to_string(20 + i % 15) + ".5,\"seq\":" + std::to_string(i) + "}";
+      std::string line = "{\"ts\":" + std::to_string(1733813746000 + i) + ",\"sensor\":\"s" +
+                         std::to_string(i % 500) + "\",\"temp\":" + std::to_string(20 + i % 15) +
+                         ".5,\"seq\":" + std::to_string(i) + "}";
       bytes += line.size();
       f << line << "\n";
     }
@@ -135,27 +146,30 @@ int main(int argc, char** argv) {
   auto publish = [&] {
     std::vector<pid_t> pids;
     for (int p = 0; p < publishers; ++p) {
-      pids.push_back(Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
-                            "site/" + std::to_string(p) + "/sensors/temp", "-q", qos, "-l", "-V",
-                            version == "5" ? "mqttv5" : "mqttv311"},
+      pids.push_back(Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port),
+                            "-t", "site/" + std::to_string(p) + "/sensors/temp", "-q", qos, "-l",
+                            "-V", version == "5" ? "mqttv5" : "mqttv311"},
                            inputs[static_cast<size_t>(p)]));
     }
     return pids;
   };
   if (baseline) {
     // Time from the publishers' start to mosquitto_sub having received everything.
-    pid_t sub = Spawn({"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
-                       "site/+/sensors/#", "-q", qos, "-C", std::to_string(n), "-V", version == "5" ? "mqttv5" : "mqttv311"},
+    pid_t sub = Spawn({"/usr/bin/mosquitto_sub", "-h", "127.0.0.1", "-p", std::to_string(port),
+                       "-t", "site/+/sensors/#", "-q", qos, "-C", std::to_string(n), "-V",
+                       version == "5" ? "mqttv5" : "mqttv311"},
                       "");
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let it subscribe (bench only)
     auto start = Steady::now();
     std::vector<pid_t> pids = publish();
-    for (pid_t p : pids) waitpid(p, nullptr, 0);
+    for (pid_t p : pids)
+      waitpid(p, nullptr, 0);
     waitpid(sub, nullptr, 0);
     double secs = std::chrono::duration<double>(Steady::now() - start).count();
-    std::printf("{\"bench\":\"mqtt_ingest\",\"subscriber\":\"mosquitto_sub\",\"qos\":%s,\"messages\":%zu,"
-                "\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
-                qos.c_str(), n, secs, n / secs);
+    std::printf(
+        "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"mosquitto_sub\",\"qos\":%s,\"messages\":%zu,"
+        "\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
+        qos.c_str(), n, secs, n / secs);
     std::fflush(stdout);
   }
 
@@ -244,11 +258,14 @@ int main(int argc, char** argv) {
   source.value().reset();
   store.reset();
   std::filesystem::remove_all(dir);
-  std::printf("{\"bench\":\"mqtt_ingest\",\"subscriber\":\"vigil\",\"qos\":%s,\"version\":\"%s\",\"durability\":\"%s\",\"store\":\"%s\","
-              "\"publishers\":%d,\"messages\":%zu,\"received\":%zu,\"seconds\":%.3f,\"messages_per_s\":%.0f,"
-              "\"mb_per_s\":%.1f,\"backpressure_waits\":%llu}\n",
-              qos.c_str(), version.c_str(), durability.c_str(), store_kind.c_str(), publishers, n, got, secs,
-              got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
-              static_cast<unsigned long long>(st.backpressure_waits));
+  std::printf(
+      "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"vigil\",\"qos\":%s,\"version\":\"%s\","
+      "\"durability\":\"%s\",\"store\":\"%s\","
+      "\"publishers\":%d,\"messages\":%zu,\"received\":%zu,\"seconds\":%.3f,\"messages_per_s\":%."
+      "0f,"
+      "\"mb_per_s\":%.1f,\"backpressure_waits\":%llu}\n",
+      qos.c_str(), version.c_str(), durability.c_str(), store_kind.c_str(), publishers, n, got,
+      secs, got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
+      static_cast<unsigned long long>(st.backpressure_waits));
   return 0;
 }

@@ -26,7 +26,8 @@ void Append(const std::string& path, const std::string& text) {
   f << text;
 }
 
-cep::ConfigNode FileOptions(const std::string& path, std::vector<std::pair<std::string, std::string>> extra = {}) {
+cep::ConfigNode FileOptions(const std::string& path,
+                            std::vector<std::pair<std::string, std::string>> extra = {}) {
   extra.insert(extra.begin(), {"type", "file"});
   extra.emplace_back("path", path);
   extra.emplace_back("poll_interval", "5ms");
@@ -34,8 +35,8 @@ cep::ConfigNode FileOptions(const std::string& path, std::vector<std::pair<std::
 }
 
 struct Harness {
-  explicit Harness(const cep::ConfigNode& options, cep::StateStore* store = nullptr, QueueLimits limits = QueueLimits(),
-                   const cep::Clock* clock = nullptr)
+  explicit Harness(const cep::ConfigNode& options, cep::StateStore* store = nullptr,
+                   QueueLimits limits = QueueLimits(), const cep::Clock* clock = nullptr)
       : queue(limits), consumer(&queue) {
     SourceContext ctx;
     ctx.stream = "local";
@@ -54,7 +55,8 @@ struct Harness {
   // "line:text" of every record so far.
   std::vector<std::string> Lines() const {
     std::vector<std::string> out;
-    for (const Record& r : consumer.data) out.push_back(std::to_string(r.line) + ":" + r.data);
+    for (const Record& r : consumer.data)
+      out.push_back(std::to_string(r.line) + ":" + r.data);
     return out;
   }
 
@@ -106,7 +108,8 @@ TEST_CASE("file: a checkpoint's position makes the next start resume after it", 
   CHECK(again.consumer.data[0].position == 6);
 }
 
-TEST_CASE("file: following a file sees appended lines and waits for a partial line to end", "[ingest][file]") {
+TEST_CASE("file: following a file sees appended lines and waits for a partial line to end",
+          "[ingest][file]") {
   TempDir dir;
   std::string path = dir.Write("f.log", "a\n");
   Harness h(FileOptions(path));
@@ -119,7 +122,8 @@ TEST_CASE("file: following a file sees appended lines and waits for a partial li
   CHECK(h.source->status().state == SourceState::kRunning);
 }
 
-TEST_CASE("file: rename and create is followed, with positions that keep growing", "[ingest][file]") {
+TEST_CASE("file: rename and create is followed, with positions that keep growing",
+          "[ingest][file]") {
   TempDir dir;
   std::string path = dir.Write("app.log", "old1\nold2\n");
   Harness h(FileOptions(path, {{"rotate_wait", "1h"}}));
@@ -129,7 +133,8 @@ TEST_CASE("file: rename and create is followed, with positions that keep growing
   REQUIRE(h.consumer.PopData(3));
   Append(path, "new1\nnew2\n");  // the writer reopened: the new file has data
   REQUIRE(h.consumer.PopData(5));
-  CHECK(h.Lines() == Lines{"1:old1", "2:old2", "3:old3 written after the rename", "1:new1", "2:new2"});
+  CHECK(h.Lines() ==
+        Lines{"1:old1", "2:old2", "3:old3 written after the rename", "1:new1", "2:new2"});
   std::set<uint64_t> positions;
   uint64_t last = 0;
   for (const Record& r : h.consumer.data) {
@@ -138,10 +143,12 @@ TEST_CASE("file: rename and create is followed, with positions that keep growing
     positions.insert(r.position);
   }
   // new1 starts where the old file ended.
-  CHECK(h.consumer.data[3].position == std::string("old1\nold2\nold3 written after the rename\n").size());
+  CHECK(h.consumer.data[3].position ==
+        std::string("old1\nold2\nold3 written after the rename\n").size());
 }
 
-TEST_CASE("file: after rotate_wait the reader moves to the new file even while it is empty", "[ingest][file]") {
+TEST_CASE("file: after rotate_wait the reader moves to the new file even while it is empty",
+          "[ingest][file]") {
   TempDir dir;
   std::string path = dir.Write("app.log", "old\n");
   cep::ManualClock clock(1'000'000 * cep::kSecond);
@@ -154,7 +161,8 @@ TEST_CASE("file: after rotate_wait the reader moves to the new file even while i
   // Time passes (the injected clock) until the reader gives up on the old file.
   REQUIRE(Eventually([&] {
     clock.Advance(11 * cep::kSecond);
-    return h.logs.Contains("info: streams.local (file " + path + "): rotated: reading the new file");
+    return h.logs.Contains("info: streams.local (file " + path +
+                           "): rotated: reading the new file");
   }));
   Append(path, "new\n");
   REQUIRE(h.consumer.PopData(3));
@@ -197,7 +205,8 @@ TEST_CASE("file: rotated while stopped, the rest of the old file is read first",
   CHECK(h.logs.Contains("rotated while stopped: reading the rest of " + path + ".1 first"));
 }
 
-TEST_CASE("file: an over-long line is dead-lettered with its line number and the stream goes on", "[ingest][file]") {
+TEST_CASE("file: an over-long line is dead-lettered with its line number and the stream goes on",
+          "[ingest][file]") {
   TempDir dir;
   std::string path = dir.Write("big.log", "ok1\n" + std::string(5000, 'x') + "\nok2\n");
   Harness h(FileOptions(path, {{"follow", "false"}, {"max_line", "1KB"}}));
@@ -206,7 +215,8 @@ TEST_CASE("file: an over-long line is dead-lettered with its line number and the
   CHECK(h.dead.count("local") == 1);
   REQUIRE(h.dead.recent().size() == 1);
   CHECK(h.dead.recent()[0].where == "line 2 of " + path);
-  CHECK(h.logs.Contains("streams.local: dead letter at line 2 of " + path + ": line longer than max_line"));
+  CHECK(h.logs.Contains("streams.local: dead letter at line 2 of " + path +
+                        ": line longer than max_line"));
   CHECK(h.source->status().dead_letters == 1);
 }
 
@@ -224,14 +234,16 @@ TEST_CASE("file: start_at end skips what is there and reads what comes", "[inges
 TEST_CASE("file: a full queue pauses the reader, nothing is lost or unbounded", "[ingest][file]") {
   TempDir dir;
   std::string content;
-  for (int i = 0; i < 500; ++i) content += "line " + std::to_string(i) + "\n";
+  for (int i = 0; i < 500; ++i)
+    content += "line " + std::to_string(i) + "\n";
   std::string path = dir.Write("many.log", content);
   Harness h(FileOptions(path, {{"follow", "false"}}), nullptr, QueueLimits{8, 1 << 20});
   REQUIRE(Eventually([&] { return h.source->status().backpressure_waits > 0; }));
   CHECK(h.queue.size() <= 8);
   REQUIRE(h.consumer.PopEnd());
   REQUIRE(h.consumer.data.size() == 500);
-  for (int i = 0; i < 500; ++i) CHECK(h.consumer.data[i].data == "line " + std::to_string(i));
+  for (int i = 0; i < 500; ++i)
+    CHECK(h.consumer.data[i].data == "line " + std::to_string(i));
 }
 
 TEST_CASE("file: a missing file is waited for and read once it appears", "[ingest][file]") {
@@ -248,14 +260,16 @@ TEST_CASE("file: a missing file is waited for and read once it appears", "[inges
 TEST_CASE("file: option errors name the key path", "[ingest][file]") {
   Status st = CheckSource(Options({{"type", "file"}}), "streams.local.source");
   CHECK(st.message() == "streams.local.source.path: required");
-  st = CheckSource(Options({{"type", "file"}, {"path", "/x"}, {"folow", "true"}, {"start_at", "middle"}}),
-                   "streams.local.source");
+  st = CheckSource(
+      Options({{"type", "file"}, {"path", "/x"}, {"folow", "true"}, {"start_at", "middle"}}),
+      "streams.local.source");
   CHECK(st.message() ==
         "streams.local.source.folow: unknown option; did you mean 'follow'?\n"
         "streams.local.source.start_at: expected one of beginning | end, got 'middle'");
   st = CheckSource(Options({{"type", "fiel"}}), "streams.local.source");
   CHECK(st.message() ==
-        "streams.local.source.type: unknown source type 'fiel' (kafka, mqtt, grpc, file, stdin); did you mean 'file'?");
+        "streams.local.source.type: unknown source type 'fiel' (kafka, mqtt, grpc, file, stdin); "
+        "did you mean 'file'?");
 }
 
 }  // namespace

@@ -2,9 +2,9 @@
 // their metadata, replay order, group commit, and write failures.
 #include "sources/ingest_log.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <condition_variable>
-#include <atomic>
 #include <mutex>
 #include <thread>
 
@@ -60,9 +60,12 @@ TEST_CASE("ingest log: numbers continue after truncation and across reopening", 
     REQUIRE(log.Open(0).ok());
     auto recs = Records({"a", "b", "c"});
     std::vector<uint64_t> delivered;
-    REQUIRE(log.Append(&recs, [&](std::vector<Record>& rs) {
-                  for (const Record& x : rs) delivered.push_back(x.position);
-                }).ok());
+    REQUIRE(log.Append(&recs,
+                       [&](std::vector<Record>& rs) {
+                         for (const Record& x : rs)
+                           delivered.push_back(x.position);
+                       })
+                .ok());
     CHECK(delivered == std::vector<uint64_t>{0, 1, 2});
     CHECK(recs[2].end == 3);
     CHECK(ReplayAll(log, 0) == std::vector<std::string>{"0:a", "1:b", "2:c"});
@@ -88,7 +91,8 @@ TEST_CASE("ingest log: numbers continue after truncation and across reopening", 
 
 TEST_CASE("ingest log: streams do not see each other's entries", "[ingest][log]") {
   auto store = cep::NewMemoryStore();
-  IngestLog a(store.get(), "a", Durability::kBuffered), ab(store.get(), "ab", Durability::kBuffered);
+  IngestLog a(store.get(), "a", Durability::kBuffered),
+      ab(store.get(), "ab", Durability::kBuffered);
   REQUIRE(a.Open(0).ok());
   REQUIRE(ab.Open(0).ok());
   auto ra = Records({"1"}), rab = Records({"2"});
@@ -128,11 +132,16 @@ class GateStore final : public cep::StateStore {
     lock.unlock();
     return inner_->Write(batch, sync);
   }
-  Result<bool> Get(cep::StateFamily f, std::string_view k, std::string* v) const override { return inner_->Get(f, k, v); }
-  Status Scan(cep::StateFamily f, std::string_view b, std::string_view e, const ScanFn& fn) const override {
+  Result<bool> Get(cep::StateFamily f, std::string_view k, std::string* v) const override {
+    return inner_->Get(f, k, v);
+  }
+  Status Scan(cep::StateFamily f, std::string_view b, std::string_view e,
+              const ScanFn& fn) const override {
     return inner_->Scan(f, b, e, fn);
   }
-  uint64_t ApproximateBytes(cep::StateFamily f) const override { return inner_->ApproximateBytes(f); }
+  uint64_t ApproximateBytes(cep::StateFamily f) const override {
+    return inner_->ApproximateBytes(f);
+  }
   std::string Describe() const override { return "gate"; }
 
   void Close() {
@@ -169,7 +178,8 @@ class GateStore final : public cep::StateStore {
   int writers_ = 0, writes_ = 0, syncs_ = 0;
 };
 
-TEST_CASE("ingest log: callers that arrive during a write share the next one (group commit)", "[ingest][log]") {
+TEST_CASE("ingest log: callers that arrive during a write share the next one (group commit)",
+          "[ingest][log]") {
   GateStore store(cep::NewMemoryStore());
   IngestLog log(&store, "s", Durability::kSync);
   REQUIRE(log.Open(0).ok());
@@ -178,7 +188,8 @@ TEST_CASE("ingest log: callers that arrive during a write share the next one (gr
   std::vector<std::string> order;
   auto deliver = [&](std::vector<Record>& rs) {
     std::lock_guard<std::mutex> lock(order_mu);
-    for (const Record& r : rs) order.push_back(std::to_string(r.position) + ":" + r.data);
+    for (const Record& r : rs)
+      order.push_back(std::to_string(r.position) + ":" + r.data);
   };
   // The first caller's write is held; three more queue up behind it.
   std::atomic<int> failures{0};  // Catch's macros are not for other threads
@@ -198,12 +209,14 @@ TEST_CASE("ingest log: callers that arrive during a write share the next one (gr
   REQUIRE(testing::Eventually([&] { return log.callers() == 4; }));
   store.Open();
   first.join();
-  for (std::thread& t : others) t.join();
+  for (std::thread& t : others)
+    t.join();
   CHECK(failures == 0);
   CHECK(log.written() == 7);
   CHECK(order.size() == 7);
   // Deliveries are in number order.
-  for (size_t i = 0; i < order.size(); ++i) CHECK(order[i].rfind(std::to_string(i) + ":", 0) == 0);
+  for (size_t i = 0; i < order.size(); ++i)
+    CHECK(order[i].rfind(std::to_string(i) + ":", 0) == 0);
   // The leader's write, then one write for the three that queued behind it.
   CHECK(store.syncs() == 2);
   CHECK(log.writes() == 2);

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "sources/ingest_log.h"
 #include "source_support.h"
+#include "sources/ingest_log.h"
 #include "stdin/stdin_source.h"
 #include "vigil/ingest/push_source.h"
 
@@ -31,7 +31,9 @@ class Pipe {
     close(fds_[0]);
   }
   int read_fd() const { return fds_[0]; }
-  void Write(const std::string& s) { REQUIRE(write(fds_[1], s.data(), s.size()) == static_cast<ssize_t>(s.size())); }
+  void Write(const std::string& s) {
+    REQUIRE(write(fds_[1], s.data(), s.size()) == static_cast<ssize_t>(s.size()));
+  }
   void CloseWrite() {
     if (fds_[1] >= 0) close(fds_[1]);
     fds_[1] = -1;
@@ -52,11 +54,13 @@ SourceContext Context(cep::StateStore* store, Durability d = Durability::kSync) 
 
 size_t LogEntries(const cep::StateStore& store) {
   size_t n = 0;
-  for (const std::string& k : Keys(store, cep::StateFamily::kIngestLog)) n += k.rfind("in/", 0) == 0;
+  for (const std::string& k : Keys(store, cep::StateFamily::kIngestLog))
+    n += k.rfind("in/", 0) == 0;
   return n;
 }
 
-TEST_CASE("stdin: lines go through the ingest log and the end of input ends the stream", "[ingest][stdin]") {
+TEST_CASE("stdin: lines go through the ingest log and the end of input ends the stream",
+          "[ingest][stdin]") {
   auto store = cep::NewMemoryStore();
   Pipe pipe;
   auto src = NewStdinSource(Context(store.get()), pipe.read_fd(), 1 << 20);
@@ -83,7 +87,8 @@ TEST_CASE("stdin: lines go through the ingest log and the end of input ends the 
   src->Stop();
 }
 
-TEST_CASE("stdin: after a crash the lines no checkpoint covered come back first", "[ingest][stdin]") {
+TEST_CASE("stdin: after a crash the lines no checkpoint covered come back first",
+          "[ingest][stdin]") {
   auto store = cep::NewMemoryStore();
   {
     Pipe pipe;
@@ -139,15 +144,18 @@ TEST_CASE("stdin: durability sync without a store is refused", "[ingest][stdin]"
   auto src = NewStdinSource(Context(nullptr), pipe.read_fd(), 1 << 20);
   RecordQueue queue;
   Status st = src->Start(&queue, queue.AddSource("in"));
-  CHECK(st.message() == "streams.in (stdin): needs the state store for its ingest log (durability sync)");
+  CHECK(st.message() ==
+        "streams.in (stdin): needs the state store for its ingest log (durability sync)");
 }
 
-std::unique_ptr<Source> GrpcSource(cep::StateStore* store, std::vector<std::pair<std::string, std::string>> extra = {}) {
+std::unique_ptr<Source> GrpcSource(cep::StateStore* store,
+                                   std::vector<std::pair<std::string, std::string>> extra = {}) {
   extra.insert(extra.begin(), {"type", "grpc"});
   return MakeSource(Options(extra), Context(store));
 }
 
-TEST_CASE("grpc: Publish returns once the records are durable in the log, then queues them", "[ingest][grpc]") {
+TEST_CASE("grpc: Publish returns once the records are durable in the log, then queues them",
+          "[ingest][grpc]") {
   auto store = cep::NewMemoryStore();
   auto src = GrpcSource(store.get());
   PushSource* push = AsPushSource(src.get());
@@ -173,7 +181,8 @@ TEST_CASE("grpc: Publish returns once the records are durable in the log, then q
   CHECK(push->Publish({"late"}).status().code() == Status::Code::kUnavailable);
 }
 
-TEST_CASE("grpc: concurrent publishers lose nothing and keep numbers in queue order", "[ingest][grpc]") {
+TEST_CASE("grpc: concurrent publishers lose nothing and keep numbers in queue order",
+          "[ingest][grpc]") {
   auto store = cep::NewMemoryStore();
   auto src = GrpcSource(store.get());
   PushSource* push = AsPushSource(src.get());
@@ -191,12 +200,14 @@ TEST_CASE("grpc: concurrent publishers lose nothing and keep numbers in queue or
     });
   }
   REQUIRE(c.PopData(400));
-  for (std::thread& t : threads) t.join();
+  for (std::thread& t : threads)
+    t.join();
   CHECK(failures == 0);
   std::vector<std::string> texts = c.Texts();
   std::set<std::string> seen(texts.begin(), texts.end());
   CHECK(seen.size() == 400);
-  for (size_t i = 0; i < c.data.size(); ++i) CHECK(c.data[i].position == i);
+  for (size_t i = 0; i < c.data.size(); ++i)
+    CHECK(c.data[i].position == i);
   src->Stop();
 }
 

@@ -3,12 +3,12 @@
 // read with.
 #include "vigil/ingest/record_queue.h"
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 
-#include "sources/line_splitter.h"
 #include "source_support.h"
+#include "sources/line_splitter.h"
 
 namespace vigil::ingest {
 namespace {
@@ -35,7 +35,8 @@ TEST_CASE("queue: records come out in order, tagged with their source", "[ingest
   CHECK(q.Pop(&out, 4, 0) == 4);
   CHECK(q.Pop(&out, 100, 0) == 2);
   std::vector<std::string> got;
-  for (const Record& r : out) got.push_back(std::to_string(r.source) + ":" + r.data);
+  for (const Record& r : out)
+    got.push_back(std::to_string(r.source) + ":" + r.data);
   CHECK(got == std::vector<std::string>{"0:a0", "1:b0", "0:a1", "1:b1", "0:a2", "1:b2"});
   CHECK(q.size() == 0);
   CHECK(q.bytes() == 0);
@@ -68,10 +69,12 @@ TEST_CASE("queue: a full queue makes Push wait until the consumer pops", "[inges
   CHECK(q.size() == 2);
 }
 
-TEST_CASE("queue: the byte limit counts, and one big record still fits an empty queue", "[ingest][queue]") {
+TEST_CASE("queue: the byte limit counts, and one big record still fits an empty queue",
+          "[ingest][queue]") {
   RecordQueue q(QueueLimits{1000, RecordQueue::Cost(Data(std::string(100, 'x'))) * 2});
   uint32_t s = q.AddSource("s");
-  Record a = Data(std::string(100, 'x')), b = Data(std::string(100, 'y')), c = Data(std::string(100, 'z'));
+  Record a = Data(std::string(100, 'x')), b = Data(std::string(100, 'y')),
+         c = Data(std::string(100, 'z'));
   REQUIRE(q.Push(s, a, nullptr, 0) == RecordQueue::PushResult::kOk);
   REQUIRE(q.Push(s, b, nullptr, 0) == RecordQueue::PushResult::kOk);
   CHECK(q.Push(s, c, nullptr, 0) == RecordQueue::PushResult::kTimedOut);
@@ -114,7 +117,8 @@ TEST_CASE("queue: control records pass a full queue", "[ingest][queue]") {
   CHECK(out[2].kind == RecordKind::kEnd);
 }
 
-TEST_CASE("queue: Pop waits for a record, and WakeConsumer cuts the wait short", "[ingest][queue]") {
+TEST_CASE("queue: Pop waits for a record, and WakeConsumer cuts the wait short",
+          "[ingest][queue]") {
   RecordQueue q;
   uint32_t s = q.AddSource("s");
   std::thread producer([&] {
@@ -132,7 +136,8 @@ TEST_CASE("queue: Pop waits for a record, and WakeConsumer cuts the wait short",
 }
 
 // "offset-next:text" per line ("offset-next:<too long>").
-std::vector<std::string> Split(const std::vector<std::string>& pieces, size_t max_line = 100, bool finish = true) {
+std::vector<std::string> Split(const std::vector<std::string>& pieces, size_t max_line = 100,
+                               bool finish = true) {
   LineSplitter sp(max_line);
   sp.Reset(0);
   std::vector<std::string> out;
@@ -140,7 +145,8 @@ std::vector<std::string> Split(const std::vector<std::string>& pieces, size_t ma
     out.push_back(std::to_string(l.offset) + "-" + std::to_string(l.next) + ":" +
                   (l.too_long ? "<too long>" : std::string(l.text)));
   };
-  for (const std::string& p : pieces) sp.Feed(p, fn);
+  for (const std::string& p : pieces)
+    sp.Feed(p, fn);
   if (finish) sp.Finish(fn);
   return out;
 }
@@ -154,10 +160,12 @@ TEST_CASE("lines: pieces join into lines with their byte offsets", "[ingest][lin
   CHECK(Split({"last"}, 100, false).empty());
 }
 
-TEST_CASE("lines: an over-long line is reported without its text and the next line is whole", "[ingest][lines]") {
+TEST_CASE("lines: an over-long line is reported without its text and the next line is whole",
+          "[ingest][lines]") {
   using L = std::vector<std::string>;
   CHECK(Split({std::string(15, 'x') + "\nok\n"}, 10) == L{"0-16:<too long>", "16-19:ok"});
-  CHECK(Split({std::string(8, 'x'), std::string(8, 'x'), "\nok\n"}, 10) == L{"0-17:<too long>", "17-20:ok"});
+  CHECK(Split({std::string(8, 'x'), std::string(8, 'x'), "\nok\n"}, 10) ==
+        L{"0-17:<too long>", "17-20:ok"});
   CHECK(Split({std::string(12, 'x')}, 10) == L{"0-12:<too long>"});
 }
 

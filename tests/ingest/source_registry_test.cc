@@ -23,9 +23,14 @@ TEST_CASE("sources: the registered types", "[ingest][sources]") {
   CHECK(FindSourceType("amqp") == nullptr);
   CHECK(CheckSource(Options({{"type", "stdin"}}), "streams.default.source").ok());
   CHECK(CheckSource(Options({{"type", "grpc"}}), "streams.devices.source").ok());
-  CHECK(CheckSource(Options({{"type", "file"}, {"path", "/var/log/auth.log"}}), "streams.local.source").ok());
-  CHECK(CheckSource(Options({{"type", "kafka"}, {"brokers", "k:9092"}, {"topic", "t"}}), "streams.auth.source").ok());
-  cep::ConfigNode mqtt = Options({{"type", "mqtt"}, {"url", "tcp://127.0.0.1:1883"}, {"topics", "a/#"}});
+  CHECK(CheckSource(Options({{"type", "file"}, {"path", "/var/log/auth.log"}}),
+                    "streams.local.source")
+            .ok());
+  CHECK(CheckSource(Options({{"type", "kafka"}, {"brokers", "k:9092"}, {"topic", "t"}}),
+                    "streams.auth.source")
+            .ok());
+  cep::ConfigNode mqtt =
+      Options({{"type", "mqtt"}, {"url", "tcp://127.0.0.1:1883"}, {"topics", "a/#"}});
   CHECK(CheckSource(mqtt, "streams.sensors.source").ok());
   CHECK(CheckSource(Options({}), "streams.x.source").message() ==
         "streams.x.source.type: required (one of kafka, mqtt, grpc, file, stdin)");
@@ -37,12 +42,14 @@ TEST_CASE("sources: errors carry the file position when the tree has one", "[ing
   cep::ConfigNode m = cep::ConfigNode::Map(3, 13);
   m.Set("type", cep::ConfigNode::Scalar("kafka", 3, 21));
   m.Set("topic", cep::ConfigNode::Scalar("t", 3, 35));
-  CHECK(CheckSource(m, "streams.auth.source").message() == "3:13: streams.auth.source.brokers: required");
+  CHECK(CheckSource(m, "streams.auth.source").message() ==
+        "3:13: streams.auth.source.brokers: required");
 }
 
 // docs/sources.md is the hand-written introduction, then everything after this marker is
 // generated from the option tables. VIGIL_WRITE_DOCS=1 rewrites it.
-constexpr const char* kMarker = "<!-- Generated from the option tables (SourcesReferenceMarkdown); do not edit below. -->\n";
+constexpr const char* kMarker =
+    "<!-- Generated from the option tables (SourcesReferenceMarkdown); do not edit below. -->\n";
 
 TEST_CASE("sources: docs/sources.md is the generated reference", "[ingest][sources]") {
   const std::string path = std::string(VIGIL_SOURCE_DIR) + "/docs/sources.md";
@@ -58,11 +65,14 @@ TEST_CASE("sources: docs/sources.md is the generated reference", "[ingest][sourc
     out << doc.substr(0, at) << kMarker << "\n" << generated;
     return;
   }
-  INFO("regenerate with: VIGIL_WRITE_DOCS=1 build/release/tests/ingest_test 'sources: docs/sources.md is the generated reference'");
+  INFO(
+      "regenerate with: VIGIL_WRITE_DOCS=1 build/release/tests/ingest_test 'sources: "
+      "docs/sources.md is the generated reference'");
   CHECK(doc.substr(at + std::string(kMarker).size()) == "\n" + generated);
   CHECK(generated.find("### `kafka`") != std::string::npos);
   CHECK(generated.find("| `brokers` | string | required |") != std::string::npos);
-  CHECK(generated.find("| `sasl.password_env / sasl.password_file` | secret |") != std::string::npos);
+  CHECK(generated.find("| `sasl.password_env / sasl.password_file` | secret |") !=
+        std::string::npos);
   CHECK(generated.find("| `qos` | integer | `1` |") != std::string::npos);
   CHECK(generated.find("| `follow` | bool | `true` |") != std::string::npos);
 }
@@ -80,7 +90,8 @@ TEST_CASE("sources: positions are readable name=value pairs", "[ingest][sources]
   CHECK(PositionKey("auth", 3) == "auth/3");
 }
 
-TEST_CASE("sources: identities differ across partitions and positions, and repeat across runs", "[ingest][sources]") {
+TEST_CASE("sources: identities differ across partitions and positions, and repeat across runs",
+          "[ingest][sources]") {
   Record a, b, c;
   a.partition = 0;
   a.position = 5;
@@ -94,7 +105,8 @@ TEST_CASE("sources: identities differ across partitions and positions, and repea
   CHECK(RecordIdentity("auth", a) == RecordIdentity("auth", a));
 }
 
-TEST_CASE("sources: dead letters are counted per stream, the first are logged, then every n-th", "[ingest][sources]") {
+TEST_CASE("sources: dead letters are counted per stream, the first are logged, then every n-th",
+          "[ingest][sources]") {
   testing::LogCapture logs;
   DeadLetterOptions o;
   o.log_first = 2;
@@ -102,7 +114,8 @@ TEST_CASE("sources: dead letters are counted per stream, the first are logged, t
   o.keep = 2;
   o.sample_bytes = 4;
   DeadLetters dead(logs.fn(), o);
-  for (int i = 1; i <= 6; ++i) dead.Add("auth", "partition 0 offset " + std::to_string(i), "not JSON", "garbage");
+  for (int i = 1; i <= 6; ++i)
+    dead.Add("auth", "partition 0 offset " + std::to_string(i), "not JSON", "garbage");
   dead.Add("local", "line 9 of x.log", "no time", "{}");
   CHECK(dead.count() == 7);
   CHECK(dead.count("auth") == 6);
@@ -111,9 +124,12 @@ TEST_CASE("sources: dead letters are counted per stream, the first are logged, t
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] == "warning: streams.auth: dead letter at partition 0 offset 1: not JSON");
   CHECK(lines[1] ==
-        "warning: streams.auth: dead letter at partition 0 offset 2: not JSON (2 so far); from now on one in 3 is logged");
-  CHECK(lines[2] == "warning: streams.auth: dead letter at partition 0 offset 3: not JSON (3 so far)");
-  CHECK(lines[3] == "warning: streams.auth: dead letter at partition 0 offset 6: not JSON (6 so far)");
+        "warning: streams.auth: dead letter at partition 0 offset 2: not JSON (2 so far); from now "
+        "on one in 3 is logged");
+  CHECK(lines[2] ==
+        "warning: streams.auth: dead letter at partition 0 offset 3: not JSON (3 so far)");
+  CHECK(lines[3] ==
+        "warning: streams.auth: dead letter at partition 0 offset 6: not JSON (6 so far)");
   CHECK(lines[4] == "warning: streams.local: dead letter at line 9 of x.log: no time");
   auto recent = dead.recent();
   REQUIRE(recent.size() == 2);
@@ -121,7 +137,8 @@ TEST_CASE("sources: dead letters are counted per stream, the first are logged, t
   CHECK(recent[1].where == "line 9 of x.log");
 }
 
-TEST_CASE("sources: metadata fields reach the decoded event only when a rule reads them", "[ingest][sources]") {
+TEST_CASE("sources: metadata fields reach the decoded event only when a rule reads them",
+          "[ingest][sources]") {
   Record r;
   r.data = R"({"ts":1700000000000,"mqtt":{"topic":"spoofed"},"temp":21})";
   r.metadata = {"site/7/sensors/temp"};

@@ -25,7 +25,8 @@ using Clock = std::chrono::steady_clock;
 // {"a": "1", "b": "x"} as a map node; values are scalars.
 inline cep::ConfigNode Options(const std::vector<std::pair<std::string, std::string>>& kv) {
   cep::ConfigNode m = cep::ConfigNode::Map();
-  for (const auto& [k, v] : kv) m.Set(k, cep::ConfigNode::Scalar(v));
+  for (const auto& [k, v] : kv)
+    m.Set(k, cep::ConfigNode::Scalar(v));
   return m;
 }
 
@@ -35,7 +36,10 @@ class LogCapture {
   LogFn fn() {
     return [this](LogLevel level, const std::string& msg) {
       std::lock_guard<std::mutex> lock(mu_);
-      lines_.push_back(std::string(level == LogLevel::kError ? "error: " : level == LogLevel::kWarning ? "warning: " : "info: ") + msg);
+      lines_.push_back(std::string(level == LogLevel::kError     ? "error: "
+                                   : level == LogLevel::kWarning ? "warning: "
+                                                                 : "info: ") +
+                       msg);
     };
   }
   std::vector<std::string> lines() const {
@@ -61,7 +65,8 @@ class Consumer {
   explicit Consumer(RecordQueue* queue) : queue_(queue) {}
 
   // Pops until pred() holds or `limit` passes; returns pred().
-  bool PopUntil(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+  bool PopUntil(const std::function<bool()>& pred,
+                std::chrono::milliseconds limit = std::chrono::seconds(20)) {
     auto deadline = Clock::now() + limit;
     while (!pred()) {
       if (Clock::now() >= deadline) return false;
@@ -79,8 +84,10 @@ class Consumer {
   // One Pop with `wait`; handles what came.
   size_t PopOnce(std::chrono::milliseconds wait) {
     std::vector<Record> got;
-    size_t n = queue_->Pop(&got, 1024, std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count());
-    for (Record& r : got) Handle(std::move(r));
+    size_t n =
+        queue_->Pop(&got, 1024, std::chrono::duration_cast<std::chrono::nanoseconds>(wait).count());
+    for (Record& r : got)
+      Handle(std::move(r));
     return n;
   }
 
@@ -100,13 +107,15 @@ class Consumer {
 
   std::vector<std::string> Texts() const {
     std::vector<std::string> out;
-    for (const Record& r : data) out.push_back(r.data);
+    for (const Record& r : data)
+      out.push_back(r.data);
     return out;
   }
 
  private:
   void Handle(Record r) {
-    if (mark_processed && r.source < sources.size() && sources[r.source]) sources[r.source]->Processed(r);
+    if (mark_processed && r.source < sources.size() && sources[r.source])
+      sources[r.source]->Processed(r);
     if (r.kind == RecordKind::kData) {
       data.push_back(std::move(r));
       return;
@@ -114,9 +123,11 @@ class Consumer {
     if (r.kind == RecordKind::kEnd) ended = true;
     if (r.kind == RecordKind::kCheckpointRequest && checkpoint_store) {
       cep::StateBatch batch;
-      for (Source* s : sources) s->AddPositions(&batch);
+      for (Source* s : sources)
+        s->AddPositions(&batch);
       if (checkpoint_store->Write(batch, true).ok()) {
-        for (Source* s : sources) s->OnCheckpointed();
+        for (Source* s : sources)
+          s->OnCheckpointed();
         ++checkpoints;
       }
     }
@@ -131,14 +142,17 @@ class Consumer {
 // batch, written with sync, then OnCheckpointed.
 inline void Checkpoint(cep::StateStore* store, const std::vector<Source*>& sources) {
   cep::StateBatch batch;
-  for (Source* s : sources) s->AddPositions(&batch);
+  for (Source* s : sources)
+    s->AddPositions(&batch);
   Status st = store->Write(batch, true);
   REQUIRE(st.ok());
-  for (Source* s : sources) s->OnCheckpointed();
+  for (Source* s : sources)
+    s->OnCheckpointed();
 }
 
 // Waits until pred() holds, checking every few milliseconds, for at most `limit`.
-inline bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+inline bool Eventually(const std::function<bool()>& pred,
+                       std::chrono::milliseconds limit = std::chrono::seconds(20)) {
   auto deadline = Clock::now() + limit;
   while (!pred()) {
     if (Clock::now() >= deadline) return false;

@@ -44,7 +44,8 @@ struct FileSettings {
   uint64_t max_line = 16u << 20;
 };
 
-std::string PositiveDuration(FileSettings& s, cep::Duration FileSettings::*m, const cep::OptionValue& v) {
+std::string PositiveDuration(FileSettings& s, cep::Duration FileSettings::*m,
+                             const cep::OptionValue& v) {
   if (v.duration <= 0) return "must be positive";
   s.*m = v.duration;
   return {};
@@ -53,22 +54,53 @@ std::string PositiveDuration(FileSettings& s, cep::Duration FileSettings::*m, co
 const std::vector<cep::Option<FileSettings>>& FileOptions() {
   using cep::OptionType;
   static const std::vector<cep::Option<FileSettings>> t = {
-      {"path", OptionType::kString, "", true, "The file to read.", {}, cep::Member(&FileSettings::path)},
-      {"follow", OptionType::kBool, "true", false,
+      {"path",
+       OptionType::kString,
+       "",
+       true,
+       "The file to read.",
+       {},
+       cep::Member(&FileSettings::path)},
+      {"follow",
+       OptionType::kBool,
+       "true",
+       false,
        "Keep reading as the file grows, across rotations (rename + create, copytruncate). "
-       "`false`: read to the end, then the stream ends.", {}, cep::Member(&FileSettings::follow)},
-      {"start_at", OptionType::kEnum, "beginning", false,
+       "`false`: read to the end, then the stream ends.",
+       {},
+       cep::Member(&FileSettings::follow)},
+      {"start_at",
+       OptionType::kEnum,
+       "beginning",
+       false,
        "Where to start a file no checkpoint has a position for. A stored position always wins.",
-       {"beginning", "end"}, cep::Member(&FileSettings::start_at)},
-      {"poll_interval", OptionType::kDuration, "250ms", false,
-       "How often a followed file is checked for new lines and rotation.", {},
-       [](FileSettings& s, const cep::OptionValue& v) { return PositiveDuration(s, &FileSettings::poll_interval, v); }},
-      {"rotate_wait", OptionType::kDuration, "5s", false,
+       {"beginning", "end"},
+       cep::Member(&FileSettings::start_at)},
+      {"poll_interval",
+       OptionType::kDuration,
+       "250ms",
+       false,
+       "How often a followed file is checked for new lines and rotation.",
+       {},
+       [](FileSettings& s, const cep::OptionValue& v) {
+         return PositiveDuration(s, &FileSettings::poll_interval, v);
+       }},
+      {"rotate_wait",
+       OptionType::kDuration,
+       "5s",
+       false,
        "After a rename, how long the old file is still read if the new one stays empty "
-       "(a writer that has not reopened yet still appends to the old one).", {},
-       [](FileSettings& s, const cep::OptionValue& v) { return PositiveDuration(s, &FileSettings::rotate_wait, v); }},
-      {"max_line", OptionType::kBytes, "16MiB", false,
-       "Longer lines are dead-lettered (counted, logged with their line number), not loaded.", {},
+       "(a writer that has not reopened yet still appends to the old one).",
+       {},
+       [](FileSettings& s, const cep::OptionValue& v) {
+         return PositiveDuration(s, &FileSettings::rotate_wait, v);
+       }},
+      {"max_line",
+       OptionType::kBytes,
+       "16MiB",
+       false,
+       "Longer lines are dead-lettered (counted, logged with their line number), not loaded.",
+       {},
        cep::Member(&FileSettings::max_line)},
   };
   return t;
@@ -107,8 +139,10 @@ class FileSource final : public Source {
     if (!found.ok()) return found.status();
     if (!*found) return Status::Ok();
     Resume r;
-    if (!DecodePositionField(value, "dev", &r.id.dev) || !DecodePositionField(value, "ino", &r.id.ino) ||
-        !DecodePositionField(value, "offset", &r.offset) || !DecodePositionField(value, "line", &r.line) ||
+    if (!DecodePositionField(value, "dev", &r.id.dev) ||
+        !DecodePositionField(value, "ino", &r.id.ino) ||
+        !DecodePositionField(value, "offset", &r.offset) ||
+        !DecodePositionField(value, "line", &r.line) ||
         !DecodePositionField(value, "pos", &r.pos)) {
       return Status::Corruption("streams." + stream() + ": stored position '" + value +
                                 "' is not a file position");
@@ -140,7 +174,8 @@ class FileSource final : public Source {
   void Processed(const Record& r) override {
     if (r.kind != RecordKind::kData) return;
     std::lock_guard<std::mutex> lock(mu_);
-    while (gens_.size() > 1 && gens_[1].base <= r.position) gens_.pop_front();
+    while (gens_.size() > 1 && gens_[1].base <= r.position)
+      gens_.pop_front();
     if (gens_.empty()) return;
     processed_.valid = true;
     processed_.id = gens_.front().id;
@@ -157,8 +192,11 @@ class FileSource final : public Source {
     }
     if (!r.valid) return;
     batch->Put(cep::StateFamily::kPositions, PositionKey(stream(), 0),
-               EncodePosition({{"dev", r.id.dev}, {"ino", r.id.ino}, {"offset", r.offset},
-                               {"line", r.line}, {"pos", r.pos}}));
+               EncodePosition({{"dev", r.id.dev},
+                               {"ino", r.id.ino},
+                               {"offset", r.offset},
+                               {"line", r.line},
+                               {"pos", r.pos}}));
   }
 
   void OnCheckpointed() override {}
@@ -194,8 +232,10 @@ class FileSource final : public Source {
  private:
   void Log(LogLevel level, const std::string& msg) const {
     std::string line = "streams." + stream() + " (file " + s_.path + "): " + msg;
-    if (ctx_.log) ctx_.log(level, line);
-    else LogToStderr(level, line);
+    if (ctx_.log)
+      ctx_.log(level, line);
+    else
+      LogToStderr(level, line);
   }
 
   void SetState(SourceState st, std::string msg) {
@@ -286,7 +326,9 @@ class FileSource final : public Source {
     const Resume& r = stored_;
     if (now == r.id) {
       if (size >= r.offset) return OpenAt(s_.path, r.offset, r.line, r.pos - r.offset);
-      Log(LogLevel::kWarning, "the file is shorter than the stored position (truncated while stopped): reading from its start");
+      Log(LogLevel::kWarning,
+          "the file is shorter than the stored position (truncated while stopped): reading from "
+          "its start");
       return OpenAt(s_.path, 0, 0, r.pos);
     }
     std::string rotated = FindRotated(r.id);
@@ -297,7 +339,8 @@ class FileSource final : public Source {
         return true;
       }
     }
-    Log(LogLevel::kWarning, "rotated while stopped and the old file (inode " + std::to_string(r.id.ino) +
+    Log(LogLevel::kWarning, "rotated while stopped and the old file (inode " +
+                                std::to_string(r.id.ino) +
                                 ") is gone: lines after the stored position in it are lost");
     return OpenAt(s_.path, 0, 0, r.pos);
   }
@@ -347,8 +390,10 @@ class FileSource final : public Source {
         ++dead_letters_;
       }
       std::string where = "line " + std::to_string(line_) + " of " + s_.path;
-      if (ctx_.dead_letters) ctx_.dead_letters->Add(stream(), where, "line longer than max_line", {});
-      else Log(LogLevel::kWarning, where + " is longer than max_line: skipped");
+      if (ctx_.dead_letters)
+        ctx_.dead_letters->Add(stream(), where, "line longer than max_line", {});
+      else
+        Log(LogLevel::kWarning, where + " is longer than max_line: skipped");
       return;
     }
     Record r;
@@ -388,11 +433,13 @@ class FileSource final : public Source {
 
   void Run() {
     std::vector<char> buf(64 << 10);
-    const int poll_ms = static_cast<int>(std::max<cep::Duration>(1, s_.poll_interval / cep::kMillisecond));
+    const int poll_ms =
+        static_cast<int>(std::max<cep::Duration>(1, s_.poll_interval / cep::kMillisecond));
     const cep::Clock* clock = ctx_.clock ? ctx_.clock : cep::SystemClock::Default();
     while (!stop_ && fd_ < 0) {
       if (OpenFirst()) break;
-      SetState(SourceState::kError, "cannot open: " + std::string(std::strerror(errno)) + "; waiting for it");
+      SetState(SourceState::kError,
+               "cannot open: " + std::string(std::strerror(errno)) + "; waiting for it");
       if (!s_.follow) {
         SetState(SourceState::kError, "cannot open: " + std::string(std::strerror(errno)));
         return;
@@ -500,8 +547,10 @@ SourceType FileSourceType() {
       "looked for next to the path). Records are not copied into the ingest log: the file "
       "itself is the log.",
       &FileOptions,
-      [](const FileSettings& s, const std::string&, const SourceContext& ctx)
-          -> Result<std::unique_ptr<Source>> { return std::unique_ptr<Source>(new FileSource(s, ctx)); });
+      [](const FileSettings& s, const std::string&,
+         const SourceContext& ctx) -> Result<std::unique_ptr<Source>> {
+        return std::unique_ptr<Source>(new FileSource(s, ctx));
+      });
 }
 
 }  // namespace vigil::ingest

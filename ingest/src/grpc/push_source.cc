@@ -16,10 +16,19 @@ struct GrpcSettings {
 
 const std::vector<cep::Option<GrpcSettings>>& GrpcOptions() {
   static const std::vector<cep::Option<GrpcSettings>> t = {
-      {"max_record", cep::OptionType::kBytes, "1MiB", false,
-       "A pushed record larger than this refuses the whole call (nothing of it is logged).", {},
+      {"max_record",
+       cep::OptionType::kBytes,
+       "1MiB",
+       false,
+       "A pushed record larger than this refuses the whole call (nothing of it is logged).",
+       {},
        cep::Member(&GrpcSettings::max_record)},
-      {"max_batch", cep::OptionType::kInt, "10000", false, "Records one Publish call may carry.", {},
+      {"max_batch",
+       cep::OptionType::kInt,
+       "10000",
+       false,
+       "Records one Publish call may carry.",
+       {},
        [](GrpcSettings& s, const cep::OptionValue& v) -> std::string {
          if (v.integer <= 0) return "must be positive";
          s.max_batch = v.integer;
@@ -33,7 +42,8 @@ const std::vector<cep::Option<GrpcSettings>>& GrpcOptions() {
 // gRPC handler sees. The two meet here.
 class GrpcSource final : public PushSource {
  public:
-  GrpcSource(const SourceContext& ctx, const GrpcSettings& s) : PushSource("grpc", ctx.stream), impl_(ctx), settings_(s) {}
+  GrpcSource(const SourceContext& ctx, const GrpcSettings& s)
+      : PushSource("grpc", ctx.stream), impl_(ctx), settings_(s) {}
   ~GrpcSource() override { Stop(); }
 
   Status Seek(const cep::StateStore& store) override { return impl_.Seek(store); }
@@ -55,8 +65,9 @@ class GrpcSource final : public PushSource {
     }
     for (size_t i = 0; i < records.size(); ++i) {
       if (records[i].size() > settings_.max_record) {
-        return Status::InvalidArgument("streams." + stream() + ": record " + std::to_string(i) + " has " +
-                                       std::to_string(records[i].size()) + " bytes; the limit is " +
+        return Status::InvalidArgument("streams." + stream() + ": record " + std::to_string(i) +
+                                       " has " + std::to_string(records[i].size()) +
+                                       " bytes; the limit is " +
                                        std::to_string(settings_.max_record) + " (max_record)");
       }
     }
@@ -99,7 +110,8 @@ class GrpcSource final : public PushSource {
         }
       }
       std::vector<Record> records(data.size());
-      for (size_t i = 0; i < data.size(); ++i) records[i].data = std::move(data[i]);
+      for (size_t i = 0; i < data.size(); ++i)
+        records[i].data = std::move(data[i]);
       // Once logged the records are acknowledged, even if the source stops before all are
       // queued: the rest is queued from the log on the next start.
       Status st = LogAndQueue(&records, stop_);
@@ -119,7 +131,9 @@ class GrpcSource final : public PushSource {
 
 }  // namespace
 
-PushSource* AsPushSource(Source* source) { return dynamic_cast<PushSource*>(source); }
+PushSource* AsPushSource(Source* source) {
+  return dynamic_cast<PushSource*>(source);
+}
 
 SourceType GrpcSourceType() {
   return MakeSourceType<GrpcSettings>(
@@ -129,8 +143,10 @@ SourceType GrpcSourceType() {
       "(durable per `state.durability`; concurrent calls share one fsync) and queued; a full "
       "queue slows the call down rather than buffering without bound.",
       &GrpcOptions,
-      [](const GrpcSettings& s, const std::string&, const SourceContext& ctx)
-          -> Result<std::unique_ptr<Source>> { return std::unique_ptr<Source>(new GrpcSource(ctx, s)); });
+      [](const GrpcSettings& s, const std::string&,
+         const SourceContext& ctx) -> Result<std::unique_ptr<Source>> {
+        return std::unique_ptr<Source>(new GrpcSource(ctx, s));
+      });
 }
 
 }  // namespace vigil::ingest

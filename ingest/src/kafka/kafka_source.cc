@@ -44,26 +44,31 @@ constexpr size_t kBatch = 1024;
 
 class KafkaSource final : public Source {
  public:
-  KafkaSource(const KafkaSettings& s, const SourceContext& ctx) : Source("kafka", ctx.stream), s_(s), ctx_(ctx) {}
+  KafkaSource(const KafkaSettings& s, const SourceContext& ctx)
+      : Source("kafka", ctx.stream), s_(s), ctx_(ctx) {}
   ~KafkaSource() override { Stop(); }
 
   Status Seek(const cep::StateStore& store) override {
     std::string prefix = stream() + "/";
     std::string end = stream() + static_cast<char>('/' + 1);
     Status bad;
-    Status st = store.Scan(cep::StateFamily::kPositions, prefix, end, [&](std::string_view key, std::string_view value) {
-      std::string_view part = key.substr(prefix.size());
-      uint64_t p = 0, offset = 0;
-      for (char c : part) p = p * 10 + static_cast<uint64_t>(c - '0');
-      if (part.empty() || part.find_first_not_of("0123456789") != std::string_view::npos ||
-          !DecodePositionField(value, "offset", &offset)) {
-        bad = Status::Corruption("streams." + stream() + ": stored position '" + std::string(key) + "' = '" +
-                                 std::string(value) + "' is not a Kafka offset");
-        return false;
-      }
-      stored_[static_cast<int32_t>(p)] = static_cast<int64_t>(offset);
-      return true;
-    });
+    Status st = store.Scan(
+        cep::StateFamily::kPositions, prefix, end,
+        [&](std::string_view key, std::string_view value) {
+          std::string_view part = key.substr(prefix.size());
+          uint64_t p = 0, offset = 0;
+          for (char c : part)
+            p = p * 10 + static_cast<uint64_t>(c - '0');
+          if (part.empty() || part.find_first_not_of("0123456789") != std::string_view::npos ||
+              !DecodePositionField(value, "offset", &offset)) {
+            bad = Status::Corruption("streams." + stream() + ": stored position '" +
+                                     std::string(key) + "' = '" + std::string(value) +
+                                     "' is not a Kafka offset");
+            return false;
+          }
+          stored_[static_cast<int32_t>(p)] = static_cast<int64_t>(offset);
+          return true;
+        });
     return st.ok() ? bad : st;
   }
 
@@ -81,7 +86,8 @@ class KafkaSource final : public Source {
     char err[512];
     rk_ = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
     if (rk_ == nullptr) {
-      return Status::InvalidArgument("streams." + stream() + " (kafka): cannot create the consumer: " + err);
+      return Status::InvalidArgument("streams." + stream() +
+                                     " (kafka): cannot create the consumer: " + err);
     }
     rd_kafka_poll_set_consumer(rk_);
     rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
@@ -91,8 +97,8 @@ class KafkaSource final : public Source {
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_destroy(rk_);
       rk_ = nullptr;
-      return Status::InvalidArgument("streams." + stream() + " (kafka): cannot subscribe to '" + s_.topic +
-                                     "': " + rd_kafka_err2str(e));
+      return Status::InvalidArgument("streams." + stream() + " (kafka): cannot subscribe to '" +
+                                     s_.topic + "': " + rd_kafka_err2str(e));
     }
     SetState(SourceState::kStarting, "joining group '" + s_.group + "' at " + s_.brokers);
     thread_ = std::thread([this] { Run(); });
@@ -139,7 +145,8 @@ class KafkaSource final : public Source {
       int64_t pos = -1;
       auto start = start_.find(p);
       if (start != start_.end()) pos = start->second;
-      if (static_cast<size_t>(p) < engine_processed_.size()) pos = std::max(pos, engine_processed_[static_cast<size_t>(p)]);
+      if (static_cast<size_t>(p) < engine_processed_.size())
+        pos = std::max(pos, engine_processed_[static_cast<size_t>(p)]);
       if (pos >= 0) checkpoint_[p] = pos;
     }
     checkpoint_barrier_ = engine_barrier_;
@@ -148,7 +155,8 @@ class KafkaSource final : public Source {
                  EncodePosition({{"offset", static_cast<uint64_t>(offset)}}));
     }
     // Partitions given away: their position is the group's committed offset now.
-    for (int32_t p : released_) batch->Delete(cep::StateFamily::kPositions, PositionKey(stream(), static_cast<uint32_t>(p)));
+    for (int32_t p : released_)
+      batch->Delete(cep::StateFamily::kPositions, PositionKey(stream(), static_cast<uint32_t>(p)));
     released_.clear();
   }
 
@@ -177,7 +185,8 @@ class KafkaSource final : public Source {
     st.backpressure_waits = waits_;
     st.wakeups = wakeups_.load(std::memory_order_relaxed);
     std::set<int32_t> parts(assigned_.begin(), assigned_.end());
-    for (const auto& [p, o] : next_) parts.insert(p);
+    for (const auto& [p, o] : next_)
+      parts.insert(p);
     for (int32_t p : parts) {
       PartitionStatus ps;
       ps.partition = static_cast<uint32_t>(p);
@@ -192,16 +201,18 @@ class KafkaSource final : public Source {
   }
 
   std::string DescribePosition(const Record& r) const override {
-    return "partition " + std::to_string(r.partition) + " offset " + std::to_string(r.position) + " of '" +
-           s_.topic + "'";
+    return "partition " + std::to_string(r.partition) + " offset " + std::to_string(r.position) +
+           " of '" + s_.topic + "'";
   }
 
  private:
   std::string Prefix() const { return "streams." + stream() + " (kafka): "; }
 
   void Log(LogLevel level, const std::string& msg) const {
-    if (ctx_.log) ctx_.log(level, Prefix() + msg);
-    else LogToStderr(level, Prefix() + msg);
+    if (ctx_.log)
+      ctx_.log(level, Prefix() + msg);
+    else
+      LogToStderr(level, Prefix() + msg);
   }
 
   // REQUIRES: mu_ not held.
@@ -209,7 +220,8 @@ class KafkaSource final : public Source {
     bool changed;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (st == SourceState::kRunning && (state_ == SourceState::kReconnecting || state_ == SourceState::kError) &&
+      if (st == SourceState::kRunning &&
+          (state_ == SourceState::kReconnecting || state_ == SourceState::kError) &&
           ever_running_) {
         ++reconnects_;
       }
@@ -220,8 +232,9 @@ class KafkaSource final : public Source {
       running_.store(st == SourceState::kRunning, std::memory_order_relaxed);
     }
     if (!changed) return;
-    LogLevel level = st == SourceState::kError ? LogLevel::kError
-                     : st == SourceState::kReconnecting ? LogLevel::kWarning : LogLevel::kInfo;
+    LogLevel level = st == SourceState::kError          ? LogLevel::kError
+                     : st == SourceState::kReconnecting ? LogLevel::kWarning
+                                                        : LogLevel::kInfo;
     Log(level, std::string(SourceStateName(st)) + ": " + msg);
   }
 
@@ -234,7 +247,8 @@ class KafkaSource final : public Source {
   // REQUIRES: mu_ held.
   rd_kafka_topic_partition_list_t* OffsetsLocked(const std::map<int32_t, int64_t>& positions,
                                                  const std::set<int32_t>* only) const {
-    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
+    rd_kafka_topic_partition_list_t* list =
+        rd_kafka_topic_partition_list_new(static_cast<int>(positions.size()));
     for (const auto& [p, offset] : positions) {
       if (!assigned_.count(p) || (only && !only->count(p))) continue;
       rd_kafka_topic_partition_list_add(list, s_.topic.c_str(), p)->offset = offset;
@@ -242,9 +256,12 @@ class KafkaSource final : public Source {
     return list;
   }
 
-  static KafkaSource* Self(rd_kafka_t* rk) { return static_cast<KafkaSource*>(rd_kafka_opaque(rk)); }
+  static KafkaSource* Self(rd_kafka_t* rk) {
+    return static_cast<KafkaSource*>(rd_kafka_opaque(rk));
+  }
 
-  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void*) {
+  static void OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                          rd_kafka_topic_partition_list_t* parts, void*) {
     KafkaSource* self = Self(rk);
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       self->Assign(parts);
@@ -301,7 +318,8 @@ class KafkaSource final : public Source {
 
   void Revoke(rd_kafka_topic_partition_list_t* parts, bool lost) {
     std::set<int32_t> revoked;
-    for (int i = 0; i < parts->cnt; ++i) revoked.insert(parts->elems[i].partition);
+    for (int i = 0; i < parts->cnt; ++i)
+      revoked.insert(parts->elems[i].partition);
     // Records not yet queued are not processed; the next owner reads them again.
     {
       std::vector<Record> keep;
@@ -330,8 +348,9 @@ class KafkaSource final : public Source {
                                           [&] { return durable_barrier_ >= barrier || stop_; });
       if (!covered) {
         lock.unlock();
-        Log(LogLevel::kWarning, "no checkpoint within revoke_timeout before giving partitions away; "
-                                "committing the last checkpointed offsets (the next owner re-reads the rest)");
+        Log(LogLevel::kWarning,
+            "no checkpoint within revoke_timeout before giving partitions away; "
+            "committing the last checkpointed offsets (the next owner re-reads the rest)");
         lock.lock();
       }
     }
@@ -344,7 +363,8 @@ class KafkaSource final : public Source {
       if (list->cnt > 0) {
         rd_kafka_resp_err_t e = rd_kafka_commit(rk_, list, 0 /* sync: before the partitions go */);
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-          Log(LogLevel::kWarning, std::string("commit before revocation failed: ") + rd_kafka_err2str(e));
+          Log(LogLevel::kWarning,
+              std::string("commit before revocation failed: ") + rd_kafka_err2str(e));
         }
       }
       rd_kafka_topic_partition_list_destroy(list);
@@ -361,21 +381,27 @@ class KafkaSource final : public Source {
     }
     rd_kafka_error_t* error = rd_kafka_incremental_unassign(rk_, parts);
     if (error) {
-      Log(LogLevel::kError, std::string("cannot release partitions: ") + rd_kafka_error_string(error));
+      Log(LogLevel::kError,
+          std::string("cannot release partitions: ") + rd_kafka_error_string(error));
       rd_kafka_error_destroy(error);
     }
-    for (int32_t p : revoked) queue_->PushControl(index_, ControlRecord(RecordKind::kPartitionRevoked, static_cast<uint32_t>(p)));
+    for (int32_t p : revoked)
+      queue_->PushControl(index_,
+                          ControlRecord(RecordKind::kPartitionRevoked, static_cast<uint32_t>(p)));
     std::string which;
-    for (int32_t p : revoked) which += (which.empty() ? "" : ",") + std::to_string(p);
-    Log(LogLevel::kInfo, std::string(lost ? "lost" : "released") + " partitions " + which + " of '" + s_.topic + "'");
+    for (int32_t p : revoked)
+      which += (which.empty() ? "" : ",") + std::to_string(p);
+    Log(LogLevel::kInfo, std::string(lost ? "lost" : "released") + " partitions " + which +
+                             " of '" + s_.topic + "'");
   }
 
   std::string RunningMessage() const {
     std::lock_guard<std::mutex> lock(mu_);
     std::string parts;
-    for (int32_t p : assigned_) parts += (parts.empty() ? "" : ",") + std::to_string(p);
-    return "consuming '" + s_.topic + "' from " + s_.brokers + " in group '" + s_.group + "', partitions [" +
-           parts + "]";
+    for (int32_t p : assigned_)
+      parts += (parts.empty() ? "" : ",") + std::to_string(p);
+    return "consuming '" + s_.topic + "' from " + s_.brokers + " in group '" + s_.group +
+           "', partitions [" + parts + "]";
   }
 
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void*) {
@@ -415,13 +441,16 @@ class KafkaSource final : public Source {
     // thinks worth saying at warning level or above is passed on.
     if (level > 4 || std::string_view(fac) == "FAIL") return;
     const KafkaSource* self = static_cast<const KafkaSource*>(rd_kafka_opaque(rk));
-    self->Log(level <= 3 ? LogLevel::kError : LogLevel::kWarning, std::string("librdkafka: ") + buf);
+    self->Log(level <= 3 ? LogLevel::kError : LogLevel::kWarning,
+              std::string("librdkafka: ") + buf);
   }
 
-  static void OnCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*, void*) {
+  static void OnCommitted(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t*,
+                          void*) {
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET) return;
-    Self(rk)->Log(LogLevel::kWarning, std::string("offset commit failed: ") + rd_kafka_err2str(err) +
-                                          " (the checkpointed position is kept; the next commit retries)");
+    Self(rk)->Log(LogLevel::kWarning,
+                  std::string("offset commit failed: ") + rd_kafka_err2str(err) +
+                      " (the checkpointed position is kept; the next commit retries)");
   }
 
   void PauseAll(bool pause) {
@@ -429,11 +458,14 @@ class KafkaSource final : public Source {
     {
       std::lock_guard<std::mutex> lock(mu_);
       list = rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size()));
-      for (int32_t p : assigned_) rd_kafka_topic_partition_list_add(list, s_.topic.c_str(), p);
+      for (int32_t p : assigned_)
+        rd_kafka_topic_partition_list_add(list, s_.topic.c_str(), p);
       if (pause) ++waits_;
     }
-    if (pause) rd_kafka_pause_partitions(rk_, list);
-    else rd_kafka_resume_partitions(rk_, list);
+    if (pause)
+      rd_kafka_pause_partitions(rk_, list);
+    else
+      rd_kafka_resume_partitions(rk_, list);
     rd_kafka_topic_partition_list_destroy(list);
     paused_ = pause;
   }
@@ -467,7 +499,8 @@ class KafkaSource final : public Source {
     if (m->err) {
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
       std::string why = rd_kafka_message_errstr(m);
-      if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
+      if (m->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+          m->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
         SetState(SourceState::kError, "topic '" + s_.topic + "' is not available: " + why);
       } else if (m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
                  m->err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
@@ -477,7 +510,8 @@ class KafkaSource final : public Source {
       }
       return;
     }
-    if (!running_.load(std::memory_order_relaxed)) SetState(SourceState::kRunning, RunningMessage());
+    if (!running_.load(std::memory_order_relaxed))
+      SetState(SourceState::kRunning, RunningMessage());
     Record r;
     r.partition = static_cast<uint32_t>(m->partition);
     r.position = static_cast<uint64_t>(m->offset);
@@ -488,8 +522,11 @@ class KafkaSource final : public Source {
         ++dead_letters_;
         next_[m->partition] = static_cast<int64_t>(r.end);
       }
-      if (ctx_.dead_letters) ctx_.dead_letters->Add(stream(), DescribePosition(r), "message without a value", {});
-      else Log(LogLevel::kWarning, "dead letter at " + DescribePosition(r) + ": message without a value");
+      if (ctx_.dead_letters)
+        ctx_.dead_letters->Add(stream(), DescribePosition(r), "message without a value", {});
+      else
+        Log(LogLevel::kWarning,
+            "dead letter at " + DescribePosition(r) + ": message without a value");
       return;
     }
     r.data.assign(static_cast<const char*>(m->payload), m->len);
@@ -554,7 +591,7 @@ class KafkaSource final : public Source {
   std::map<int32_t, int64_t> stored_;  // from Seek
 
   // Consumer thread only.
-  std::vector<Record> pending_;       // consumed, not yet queued: [pending_from_, size)
+  std::vector<Record> pending_;        // consumed, not yet queued: [pending_from_, size)
   std::vector<size_t> pending_bytes_;  // their value sizes
   size_t pending_from_ = 0;
   bool paused_ = false;
@@ -565,14 +602,15 @@ class KafkaSource final : public Source {
   std::thread thread_;
 
   // Engine thread only.
-  std::vector<int64_t> engine_processed_;  // per partition, after the last record processed (-1: none)
-  uint64_t engine_barrier_ = 0;            // the last checkpoint request processed
+  std::vector<int64_t>
+      engine_processed_;         // per partition, after the last record processed (-1: none)
+  uint64_t engine_barrier_ = 0;  // the last checkpoint request processed
 
   mutable std::mutex mu_;
   std::condition_variable barrier_cv_;
   std::set<int32_t> assigned_;
-  std::set<int32_t> released_;           // revoked since the last AddPositions
-  std::map<int32_t, int64_t> next_;       // after the last record queued
+  std::set<int32_t> released_;             // revoked since the last AddPositions
+  std::map<int32_t, int64_t> next_;        // after the last record queued
   std::map<int32_t, int64_t> start_;       // where an assigned partition was resumed
   std::map<int32_t, int64_t> checkpoint_;  // positions at the last AddPositions
   std::map<int32_t, int64_t> durable_;     // checkpoint_ once OnCheckpointed
@@ -600,8 +638,10 @@ SourceType KafkaSourceType() {
       "name. A full queue pauses fetching (never unbounded memory). `security.protocol`, "
       "`sasl.*` and `ssl.*` are passed to librdkafka as written.",
       &KafkaOptions,
-      [](const KafkaSettings& s, const std::string&, const SourceContext& ctx)
-          -> Result<std::unique_ptr<Source>> { return std::unique_ptr<Source>(new KafkaSource(s, ctx)); });
+      [](const KafkaSettings& s, const std::string&,
+         const SourceContext& ctx) -> Result<std::unique_ptr<Source>> {
+        return std::unique_ptr<Source>(new KafkaSource(s, ctx));
+      });
 }
 
 }  // namespace vigil::ingest

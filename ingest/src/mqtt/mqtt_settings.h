@@ -21,7 +21,7 @@ struct MqttSettings {
   std::string url;  // tcp://, ssl:// (mqtt:// and mqtts:// are accepted as their aliases)
   std::vector<std::string> topics;
   int qos = 1;
-  std::string client_id;  // empty: "<node id>-<stream>"
+  std::string client_id;      // empty: "<node id>-<stream>"
   std::string version = "5";  // 3.1.1 | 5
   bool clean_start = false;
   cep::Duration session_expiry = cep::kHour;

@@ -43,7 +43,9 @@ std::string PahoUrl(const std::string& url) {
   return url;
 }
 
-int Seconds(cep::Duration d) { return static_cast<int>(std::max<cep::Duration>(1, d / cep::kSecond)); }
+int Seconds(cep::Duration d) {
+  return static_cast<int>(std::max<cep::Duration>(1, d / cep::kSecond));
+}
 
 class MqttSource final : public LoggedSource {
  public:
@@ -64,13 +66,16 @@ class MqttSource final : public LoggedSource {
     std::call_once(quiet, [] { MQTTAsync_setTraceLevel(MQTTASYNC_TRACE_ERROR); });
     try {
       if (ctx_.durability != Durability::kNone) {
-        persistence_ = std::make_unique<StorePersistence>(ctx_.store, stream(), ctx_.durability == Durability::kSync);
+        persistence_ = std::make_unique<StorePersistence>(ctx_.store, stream(),
+                                                          ctx_.durability == Durability::kSync);
       }
       mqtt::create_options create(s_.version == "5" ? MQTTVERSION_5 : MQTTVERSION_3_1_1);
-      client_ = std::make_unique<mqtt::async_client>(PahoUrl(s_.url), client_id_, create, persistence_.get());
+      client_ = std::make_unique<mqtt::async_client>(PahoUrl(s_.url), client_id_, create,
+                                                     persistence_.get());
     } catch (const std::exception& e) {
-      return Status::InvalidArgument("streams." + stream() + " (mqtt): cannot create the client for " + s_.url +
-                                     ": " + e.what());
+      return Status::InvalidArgument("streams." + stream() +
+                                     " (mqtt): cannot create the client for " + s_.url + ": " +
+                                     e.what());
     }
     client_->set_message_callback([this](mqtt::const_message_ptr m) noexcept { OnMessage(*m); });
     client_->set_connected_handler([this](const std::string&) noexcept {
@@ -90,9 +95,9 @@ class MqttSource final : public LoggedSource {
         connected_ = false;
         subscribed_ = false;
       }
-      SetState(SourceState::kReconnecting,
-               "connection to " + s_.url + " lost" + (cause.empty() ? "" : " (" + cause + ")") +
-                   "; reconnecting with backoff");
+      SetState(SourceState::kReconnecting, "connection to " + s_.url + " lost" +
+                                               (cause.empty() ? "" : " (" + cause + ")") +
+                                               "; reconnecting with backoff");
     });
     SetState(SourceState::kStarting, "connecting to " + s_.url);
     thread_ = std::thread([this] { Run(); });
@@ -141,15 +146,17 @@ class MqttSource final : public LoggedSource {
     bool changed;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (st == SourceState::kRunning && ever_running_ && state_ != SourceState::kRunning) ++reconnects_;
+      if (st == SourceState::kRunning && ever_running_ && state_ != SourceState::kRunning)
+        ++reconnects_;
       if (st == SourceState::kRunning) ever_running_ = true;
       changed = st != state_ || msg != message_;
       state_ = st;
       message_ = msg;
     }
     if (!changed || st == SourceState::kStopped) return;
-    Log(st == SourceState::kError ? LogLevel::kError
-        : st == SourceState::kReconnecting ? LogLevel::kWarning : LogLevel::kInfo,
+    Log(st == SourceState::kError          ? LogLevel::kError
+        : st == SourceState::kReconnecting ? LogLevel::kWarning
+                                           : LogLevel::kInfo,
         std::string(SourceStateName(st)) + ": " + msg);
   }
 
@@ -177,10 +184,13 @@ class MqttSource final : public LoggedSource {
     for (int code : {e.get_return_code(), e.get_reason_code()}) {
       switch (code) {
         case 4:
-        case mqtt::BAD_USER_NAME_OR_PASSWORD: return "bad user name or password";
+        case mqtt::BAD_USER_NAME_OR_PASSWORD:
+          return "bad user name or password";
         case 5:
-        case mqtt::NOT_AUTHORIZED: return "not authorized";
-        default: break;
+        case mqtt::NOT_AUTHORIZED:
+          return "not authorized";
+        default:
+          break;
       }
     }
     return nullptr;
@@ -201,7 +211,8 @@ class MqttSource final : public LoggedSource {
     if (s_.version == "5") {
       o.set_clean_start(s_.clean_start);
       mqtt::properties props;
-      props.add({mqtt::property::SESSION_EXPIRY_INTERVAL, static_cast<int>(s_.session_expiry / cep::kSecond)});
+      props.add({mqtt::property::SESSION_EXPIRY_INTERVAL,
+                 static_cast<int>(s_.session_expiry / cep::kSecond)});
       o.set_properties(props);
     } else {
       o.set_clean_session(s_.clean_start);
@@ -258,13 +269,15 @@ class MqttSource final : public LoggedSource {
             tls.swap(tls_error_);
           }
           if (refused) {
-            SetState(SourceState::kError, "the broker at " + s_.url + " refused the connection: " + failure +
+            SetState(SourceState::kError, "the broker at " + s_.url +
+                                              " refused the connection: " + failure +
                                               "; retrying in " + cep::FormatDuration(backoff));
           } else if (!tls.empty()) {
-            SetState(SourceState::kError, "TLS with " + s_.url + " failed: " + tls + "; retrying in " +
-                                              cep::FormatDuration(backoff));
+            SetState(SourceState::kError, "TLS with " + s_.url + " failed: " + tls +
+                                              "; retrying in " + cep::FormatDuration(backoff));
           } else {
-            SetState(SourceState::kReconnecting, "cannot connect to " + s_.url + ": " + failure + "; retrying in " +
+            SetState(SourceState::kReconnecting, "cannot connect to " + s_.url + ": " + failure +
+                                                     "; retrying in " +
                                                      cep::FormatDuration(backoff));
           }
           std::unique_lock<std::mutex> lock(mu_);
@@ -300,9 +313,11 @@ class MqttSource final : public LoggedSource {
     mqtt::async_client::qos_collection qos(s_.topics.size(), s_.qos);
     // MQTT 5: after a reconnection, retained messages are only sent for new subscriptions.
     std::vector<mqtt::subscribe_options> opts(
-        s_.topics.size(), mqtt::subscribe_options(false, false, mqtt::subscribe_options::SEND_RETAINED_ON_NEW));
+        s_.topics.size(),
+        mqtt::subscribe_options(false, false, mqtt::subscribe_options::SEND_RETAINED_ON_NEW));
     try {
-      mqtt::token_ptr tok = s_.version == "5" ? client_->subscribe(filters, qos, opts) : client_->subscribe(filters, qos);
+      mqtt::token_ptr tok = s_.version == "5" ? client_->subscribe(filters, qos, opts)
+                                              : client_->subscribe(filters, qos);
       tok->wait();
       std::vector<mqtt::ReasonCode> codes = tok->get_subscribe_response().get_reason_codes();
       std::string refused;
@@ -310,7 +325,8 @@ class MqttSource final : public LoggedSource {
         if (codes[i] >= 0x80) refused += (refused.empty() ? "" : ", ") + s_.topics[i];
       }
       if (!refused.empty()) {
-        SetState(SourceState::kError, "the broker at " + s_.url + " refused the subscription to " + refused);
+        SetState(SourceState::kError,
+                 "the broker at " + s_.url + " refused the subscription to " + refused);
         return;
       }
     } catch (const mqtt::exception& e) {
@@ -318,9 +334,11 @@ class MqttSource final : public LoggedSource {
       return;
     }
     std::string topics;
-    for (const std::string& t : s_.topics) topics += (topics.empty() ? "" : ", ") + t;
-    SetState(SourceState::kRunning, "subscribed to " + topics + " at " + s_.url + " (QoS " + std::to_string(s_.qos) +
-                                        ", MQTT " + s_.version + ", client " + client_id_ + ")");
+    for (const std::string& t : s_.topics)
+      topics += (topics.empty() ? "" : ", ") + t;
+    SetState(SourceState::kRunning, "subscribed to " + topics + " at " + s_.url + " (QoS " +
+                                        std::to_string(s_.qos) + ", MQTT " + s_.version +
+                                        ", client " + client_id_ + ")");
   }
 
   const MqttSettings s_;
@@ -340,11 +358,12 @@ class MqttSource final : public LoggedSource {
   uint64_t reconnects_ = 0, wakeups_ = 0;
 };
 
-Status CheckMqtt(const cep::ConfigNode& options, const std::string& path, const cep::SecretSource& secrets,
-                 MqttSettings* s) {
+Status CheckMqtt(const cep::ConfigNode& options, const std::string& path,
+                 const cep::SecretSource& secrets, MqttSettings* s) {
   Status st = ApplySourceOptions(MqttOptions(), options, path, secrets, s);
   std::string errors = st.ok() ? std::string() : st.message();
-  if (const cep::ConfigNode* tls = options.is_map() ? options.Find("tls") : nullptr; tls && !tls->is_null()) {
+  if (const cep::ConfigNode* tls = options.is_map() ? options.Find("tls") : nullptr;
+      tls && !tls->is_null()) {
     Status ts = cep::ApplyOptions(MqttTlsOptions(), *tls, path + ".tls", &s->tls, secrets);
     if (!ts.ok()) errors += (errors.empty() ? "" : "\n") + ts.message();
   }
@@ -371,19 +390,22 @@ SourceType MqttSourceType() {
       "session while Vigil is away; lost connections are retried with doubling waits "
       "(`reconnect_min` .. `reconnect_max`). A full queue makes the callback wait, so the "
       "broker holds the backlog.";
-  t.check = [](const cep::ConfigNode& options, const std::string& path, const cep::SecretSource& secrets) {
+  t.check = [](const cep::ConfigNode& options, const std::string& path,
+               const cep::SecretSource& secrets) {
     MqttSettings s;
     return CheckMqtt(options, path, secrets, &s);
   };
   t.create = [](const cep::ConfigNode& options, const std::string& path,
                 const SourceContext& ctx) -> Result<std::unique_ptr<Source>> {
     MqttSettings s;
-    Status st = CheckMqtt(options, path, ctx.secrets ? *ctx.secrets : cep::SecretSource::Process(), &s);
+    Status st =
+        CheckMqtt(options, path, ctx.secrets ? *ctx.secrets : cep::SecretSource::Process(), &s);
     if (!st.ok()) return st;
     return std::unique_ptr<Source>(new MqttSource(s, ctx));
   };
   t.options_markdown = [] {
-    return cep::OptionsMarkdown(MqttOptions()) + "\n`tls:`\n\n" + cep::OptionsMarkdown(MqttTlsOptions());
+    return cep::OptionsMarkdown(MqttOptions()) + "\n`tls:`\n\n" +
+           cep::OptionsMarkdown(MqttTlsOptions());
   };
   return t;
 }

@@ -16,7 +16,8 @@ void StorePersistence::open(const mqtt::string& client_id, const mqtt::string&) 
 }
 
 void StorePersistence::Fail(const std::string& what, const std::string& why) const {
-  throw mqtt::persistence_exception("streams." + stream_ + ": MQTT client state: " + what + ": " + why);
+  throw mqtt::persistence_exception("streams." + stream_ + ": MQTT client state: " + what + ": " +
+                                    why);
 }
 
 void StorePersistence::clear() {
@@ -39,17 +40,19 @@ mqtt::string_collection StorePersistence::keys() const {
   mqtt::string_collection out;
   std::string end = prefix_;
   end.back() = static_cast<char>('/' + 1);
-  Status st = store_->Scan(cep::StateFamily::kIngestLog, prefix_, end, [&](std::string_view k, std::string_view) {
-    out.push_back(std::string(k.substr(prefix_.size())));
-    return true;
-  });
+  Status st = store_->Scan(cep::StateFamily::kIngestLog, prefix_, end,
+                           [&](std::string_view k, std::string_view) {
+                             out.push_back(std::string(k.substr(prefix_.size())));
+                             return true;
+                           });
   if (!st.ok()) Fail("list", st.message());
   return out;
 }
 
 void StorePersistence::put(const mqtt::string& key, const std::vector<mqtt::string_view>& bufs) {
   std::string value;
-  for (const mqtt::string_view& b : bufs) value.append(b.data(), b.size());
+  for (const mqtt::string_view& b : bufs)
+    value.append(b.data(), b.size());
   cep::StateBatch batch;
   batch.Put(cep::StateFamily::kIngestLog, Key(key), value);
   Status st = store_->Write(batch, sync_);

@@ -20,12 +20,14 @@ void DeadLetters::Add(std::string_view stream, std::string where, std::string re
     n = ++it->second;
     ++total_;
     recent_.push_back(d);
-    while (recent_.size() > options_.keep) recent_.pop_front();
+    while (recent_.size() > options_.keep)
+      recent_.pop_front();
   }
   if (n <= options_.log_first || (options_.log_every > 0 && n % options_.log_every == 0)) {
     std::string msg = "streams." + d.stream + ": dead letter at " + d.where + ": " + d.reason;
     if (n > 1) msg += " (" + std::to_string(n) + " so far)";
-    if (n == options_.log_first) msg += "; from now on one in " + std::to_string(options_.log_every) + " is logged";
+    if (n == options_.log_first)
+      msg += "; from now on one in " + std::to_string(options_.log_every) + " is logged";
     log_(LogLevel::kWarning, msg);
   }
 }

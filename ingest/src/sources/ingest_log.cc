@@ -49,11 +49,14 @@ IngestLog::IngestLog(cep::StateStore* store, std::string stream, Durability dura
 std::string IngestLog::EntryKey(std::string_view stream, uint64_t seq) {
   std::string key(stream);
   key += '/';
-  for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((seq >> shift) & 0xff);
+  for (int shift = 56; shift >= 0; shift -= 8)
+    key += static_cast<char>((seq >> shift) & 0xff);
   return key;
 }
 
-std::string IngestLog::NextKey(std::string_view stream) { return std::string(stream) + "#next"; }
+std::string IngestLog::NextKey(std::string_view stream) {
+  return std::string(stream) + "#next";
+}
 
 void IngestLog::EncodeEntry(const Record& r, std::string* out) {
   out->push_back(kEntryVersion);
@@ -96,7 +99,8 @@ Status IngestLog::Open(uint64_t checkpointed_next) {
   return store_->Scan(cep::StateFamily::kIngestLog, EntryKey(stream_, checkpointed_next), end,
                       [&](std::string_view key, std::string_view) {
                         uint64_t seq = 0;
-                        for (char c : key.substr(stream_.size() + 1)) seq = (seq << 8) | static_cast<uint8_t>(c);
+                        for (char c : key.substr(stream_.size() + 1))
+                          seq = (seq << 8) | static_cast<uint8_t>(c);
                         next_ = std::max(next_, seq + 1);
                         return true;
                       });
@@ -107,22 +111,22 @@ Status IngestLog::Replay(uint64_t from, const std::function<bool(Record&)>& fn) 
   std::string begin = EntryKey(stream_, from);
   std::string end = stream_ + static_cast<char>('/' + 1);
   Status bad;
-  Status st = store_->Scan(cep::StateFamily::kIngestLog, begin, end,
-                           [&](std::string_view key, std::string_view value) {
-                             Record r;
-                             uint64_t seq = 0;
-                             std::string_view k = key.substr(stream_.size() + 1);
-                             for (char c : k) seq = (seq << 8) | static_cast<uint8_t>(c);
-                             if (k.size() != 8 || !DecodeEntry(value, &r)) {
-                               bad = Status::Corruption("streams." + stream_ +
-                                                        ": ingest log entry #" + std::to_string(seq) +
-                                                        " is damaged");
-                               return false;
-                             }
-                             r.position = seq;
-                             r.end = seq + 1;
-                             return fn(r);
-                           });
+  Status st = store_->Scan(
+      cep::StateFamily::kIngestLog, begin, end, [&](std::string_view key, std::string_view value) {
+        Record r;
+        uint64_t seq = 0;
+        std::string_view k = key.substr(stream_.size() + 1);
+        for (char c : k)
+          seq = (seq << 8) | static_cast<uint8_t>(c);
+        if (k.size() != 8 || !DecodeEntry(value, &r)) {
+          bad = Status::Corruption("streams." + stream_ + ": ingest log entry #" +
+                                   std::to_string(seq) + " is damaged");
+          return false;
+        }
+        r.position = seq;
+        r.end = seq + 1;
+        return fn(r);
+      });
   if (!st.ok()) return st;
   return bad;
 }
@@ -135,7 +139,8 @@ Status IngestLog::Append(std::vector<Record>* records,
   w.sync = sync;
   std::unique_lock<std::mutex> lock(mu_);
   writers_.push_back(&w);
-  while (!w.done && &w != writers_.front()) w.cv.wait(lock);
+  while (!w.done && &w != writers_.front())
+    w.cv.wait(lock);
   if (w.done) return w.status;
 
   // This caller leads: it writes its own records and those of the callers queued behind.
@@ -172,7 +177,8 @@ Status IngestLog::Append(std::vector<Record>* records,
     }
   }
   if (st.ok()) {
-    for (Writer* x : group) (*x->deliver)(*x->records);
+    for (Writer* x : group)
+      (*x->deliver)(*x->records);
   }
 
   lock.lock();
@@ -192,7 +198,8 @@ void IngestLog::AddTruncate(cep::StateBatch* batch, uint64_t next) const {
   if (store_ == nullptr || durability_ == Durability::kNone) return;
   batch->DeleteRange(cep::StateFamily::kIngestLog, EntryKey(stream_, 0), EntryKey(stream_, next));
   // The log may be empty now; numbers must still not be reused.
-  batch->Put(cep::StateFamily::kIngestLog, NextKey(stream_), EncodePosition({{"seq", this->next()}}));
+  batch->Put(cep::StateFamily::kIngestLog, NextKey(stream_),
+             EncodePosition({{"seq", this->next()}}));
 }
 
 uint64_t IngestLog::next() const {

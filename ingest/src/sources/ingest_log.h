@@ -7,8 +7,8 @@
 // Keys: "<stream>/" + big-endian sequence number (entries, in order), and "<stream>#next"
 // (the next sequence number, written by each checkpoint that truncates the log, so numbers
 // are never reused even when the log is empty; entries written since are found by a scan
-// from the checkpointed position at Open). Other "<stream>#..." keys belong to the source (MQTT's Paho
-// persistence) and are never touched by truncation.
+// from the checkpointed position at Open). Other "<stream>#..." keys belong to the source (MQTT's
+// Paho persistence) and are never touched by truncation.
 #pragma once
 
 #include <condition_variable>

@@ -9,8 +9,10 @@ LoggedSource::LoggedSource(std::string type, const SourceContext& ctx)
 
 void LoggedSource::Log(LogLevel level, const std::string& msg) const {
   std::string line = "streams." + stream() + " (" + type() + "): " + msg;
-  if (ctx_.log) ctx_.log(level, line);
-  else LogToStderr(level, line);
+  if (ctx_.log)
+    ctx_.log(level, line);
+  else
+    LogToStderr(level, line);
 }
 
 Status LoggedSource::Seek(const cep::StateStore& store) {
@@ -30,7 +32,8 @@ Status LoggedSource::Seek(const cep::StateStore& store) {
   return Status::Ok();
 }
 
-Status LoggedSource::OpenAndReplay(RecordQueue* queue, uint32_t index, const std::atomic<bool>& stop) {
+Status LoggedSource::OpenAndReplay(RecordQueue* queue, uint32_t index,
+                                   const std::atomic<bool>& stop) {
   queue_ = queue;
   index_ = index;
   if (ctx_.durability != Durability::kNone && ctx_.store == nullptr) {
@@ -62,22 +65,26 @@ Status LoggedSource::OpenAndReplay(RecordQueue* queue, uint32_t index, const std
   return st;
 }
 
-Status LoggedSource::LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop, bool sync) {
-  return log_.Append(records, [&](std::vector<Record>& logged) {
-    for (Record& r : logged) {
-      uint64_t bytes = r.data.size();
-      uint64_t end = r.end;
-      auto pushed = queue_->Push(index_, r, &stop, 0);
-      if (pushed == RecordQueue::PushResult::kTimedOut) {
-        ++waits_;
-        pushed = queue_->Push(index_, r, &stop);
-      }
-      if (pushed != RecordQueue::PushResult::kOk) return;  // stopping: the rest stays logged
-      ++queued_;
-      queued_bytes_ += bytes;
-      queued_next_ = end;
-    }
-  }, sync);
+Status LoggedSource::LogAndQueue(std::vector<Record>* records, const std::atomic<bool>& stop,
+                                 bool sync) {
+  return log_.Append(
+      records,
+      [&](std::vector<Record>& logged) {
+        for (Record& r : logged) {
+          uint64_t bytes = r.data.size();
+          uint64_t end = r.end;
+          auto pushed = queue_->Push(index_, r, &stop, 0);
+          if (pushed == RecordQueue::PushResult::kTimedOut) {
+            ++waits_;
+            pushed = queue_->Push(index_, r, &stop);
+          }
+          if (pushed != RecordQueue::PushResult::kOk) return;  // stopping: the rest stays logged
+          ++queued_;
+          queued_bytes_ += bytes;
+          queued_next_ = end;
+        }
+      },
+      sync);
 }
 
 void LoggedSource::Processed(const Record& r) {

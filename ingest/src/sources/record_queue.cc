@@ -24,7 +24,8 @@ size_t RecordQueue::source_count() const {
 
 size_t RecordQueue::Cost(const Record& r) {
   size_t n = sizeof(Record) + r.data.size();
-  for (const std::string& m : r.metadata) n += sizeof(std::string) + m.size();
+  for (const std::string& m : r.metadata)
+    n += sizeof(std::string) + m.size();
   return n;
 }
 
@@ -67,7 +68,9 @@ size_t RecordQueue::PushSome(uint32_t source, std::vector<Record>& records, size
   const size_t first_cost = Cost(records[from]);
   if (!HasRoom(first_cost)) {
     full_waits_.fetch_add(1, std::memory_order_relaxed);
-    auto ready = [&] { return HasRoom(first_cost) || (stop && stop->load(std::memory_order_acquire)); };
+    auto ready = [&] {
+      return HasRoom(first_cost) || (stop && stop->load(std::memory_order_acquire));
+    };
     ++producers_waiting_;
     bool ok = true;
     if (timeout < 0) {

@@ -8,30 +8,43 @@
 namespace vigil::ingest {
 
 bool ParseDurability(std::string_view text, Durability* out) {
-  if (text == "sync") *out = Durability::kSync;
-  else if (text == "buffered") *out = Durability::kBuffered;
-  else if (text == "none") *out = Durability::kNone;
-  else return false;
+  if (text == "sync")
+    *out = Durability::kSync;
+  else if (text == "buffered")
+    *out = Durability::kBuffered;
+  else if (text == "none")
+    *out = Durability::kNone;
+  else
+    return false;
   return true;
 }
 
 const char* DurabilityName(Durability d) {
   switch (d) {
-    case Durability::kSync: return "sync";
-    case Durability::kBuffered: return "buffered";
-    case Durability::kNone: return "none";
+    case Durability::kSync:
+      return "sync";
+    case Durability::kBuffered:
+      return "buffered";
+    case Durability::kNone:
+      return "none";
   }
   return "?";
 }
 
 const char* SourceStateName(SourceState s) {
   switch (s) {
-    case SourceState::kStarting: return "starting";
-    case SourceState::kRunning: return "running";
-    case SourceState::kReconnecting: return "reconnecting";
-    case SourceState::kError: return "error";
-    case SourceState::kFinished: return "finished";
-    case SourceState::kStopped: return "stopped";
+    case SourceState::kStarting:
+      return "starting";
+    case SourceState::kRunning:
+      return "running";
+    case SourceState::kReconnecting:
+      return "reconnecting";
+    case SourceState::kError:
+      return "error";
+    case SourceState::kFinished:
+      return "finished";
+    case SourceState::kStopped:
+      return "stopped";
   }
   return "?";
 }
@@ -42,7 +55,9 @@ uint64_t RecordIdentity(std::string_view stream, const Record& r) {
 }
 
 void LogToStderr(LogLevel level, const std::string& message) {
-  const char* name = level == LogLevel::kError ? "error" : level == LogLevel::kWarning ? "warning" : "info";
+  const char* name = level == LogLevel::kError     ? "error"
+                     : level == LogLevel::kWarning ? "warning"
+                                                   : "info";
   std::fprintf(stderr, "vigil: %s: %s\n", name, message.c_str());
 }
 

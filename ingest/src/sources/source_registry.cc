@@ -29,7 +29,8 @@ const SourceType* FindSourceType(std::string_view name) {
 
 std::vector<std::string> SourceTypeNames() {
   std::vector<std::string> names;
-  for (const SourceType& t : SourceTypes()) names.push_back(t.name);
+  for (const SourceType& t : SourceTypes())
+    names.push_back(t.name);
   return names;
 }
 
@@ -37,12 +38,15 @@ namespace {
 
 Result<const SourceType*> TypeOf(const cep::ConfigNode& source, const std::string& path) {
   auto where = [](const cep::ConfigNode& n) {
-    return n.line() > 0 ? std::to_string(n.line()) + ":" + std::to_string(n.column() > 0 ? n.column() : 1) + ": "
+    return n.line() > 0 ? std::to_string(n.line()) + ":" +
+                              std::to_string(n.column() > 0 ? n.column() : 1) + ": "
                         : std::string();
   };
   std::string names;
-  for (const std::string& n : SourceTypeNames()) names += (names.empty() ? "" : ", ") + n;
-  if (!source.is_map()) return Status::InvalidArgument(where(source) + path + ": expected a map with a `type`");
+  for (const std::string& n : SourceTypeNames())
+    names += (names.empty() ? "" : ", ") + n;
+  if (!source.is_map())
+    return Status::InvalidArgument(where(source) + path + ": expected a map with a `type`");
   const cep::ConfigNode* type = source.Find("type");
   if (type == nullptr || !type->is_scalar()) {
     return Status::InvalidArgument(where(source) + path + ".type: required (one of " + names + ")");
@@ -50,8 +54,9 @@ Result<const SourceType*> TypeOf(const cep::ConfigNode& source, const std::strin
   const SourceType* t = FindSourceType(type->text());
   if (t == nullptr) {
     std::string hint = cep::DidYouMean(type->text(), SourceTypeNames());
-    return Status::InvalidArgument(where(*type) + path + ".type: unknown source type '" + type->text() +
-                                   "' (" + names + ")" + (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+    return Status::InvalidArgument(where(*type) + path + ".type: unknown source type '" +
+                                   type->text() + "' (" + names + ")" +
+                                   (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
   }
   return t;
 }

@@ -73,8 +73,10 @@ class StdinSource final : public LoggedSource {
           ++dead_letters_;
         }
         std::string where = "line " + std::to_string(line_number_) + " of standard input";
-        if (ctx_.dead_letters) ctx_.dead_letters->Add(stream(), where, "line longer than the limit", {});
-        else Log(LogLevel::kWarning, where + " is longer than the limit: skipped");
+        if (ctx_.dead_letters)
+          ctx_.dead_letters->Add(stream(), where, "line longer than the limit", {});
+        else
+          Log(LogLevel::kWarning, where + " is longer than the limit: skipped");
         return;
       }
       Record r;
@@ -136,8 +138,12 @@ struct StdinSettings {
 
 const std::vector<cep::Option<StdinSettings>>& StdinOptions() {
   static const std::vector<cep::Option<StdinSettings>> t = {
-      {"max_line", cep::OptionType::kBytes, "16MiB", false,
-       "Longer lines are dead-lettered (counted, logged with their line number), not loaded.", {},
+      {"max_line",
+       cep::OptionType::kBytes,
+       "16MiB",
+       false,
+       "Longer lines are dead-lettered (counted, logged with their line number), not loaded.",
+       {},
        cep::Member(&StdinSettings::max_line)},
   };
   return t;

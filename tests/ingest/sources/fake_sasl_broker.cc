@@ -73,7 +73,8 @@ FakeSaslBroker::FakeSaslBroker() {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
-  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || listen(listen_fd_, 16) != 0) {
+  if (bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listen_fd_, 16) != 0) {
     throw std::runtime_error("fake broker: cannot listen on loopback");
   }
   socklen_t len = sizeof addr;
@@ -129,7 +130,9 @@ void FakeSaslBroker::Serve(int fd) {
     std::string body;
     if (key == kApiVersions) {
       // v3 body (flexible): error, compact array of (key, min, max, tags), throttle, tags.
-      struct Api { int16_t key, min, max; };
+      struct Api {
+        int16_t key, min, max;
+      };
       const Api apis[] = {{kApiVersions, 0, 3}, {kSaslHandshake, 0, 1}, {kSaslAuthenticate, 0, 1}};
       Put16(&body, 0);
       if (version >= 3) {

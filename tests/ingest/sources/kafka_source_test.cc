@@ -25,8 +25,10 @@ using testing::Options;
 
 cep::ConfigNode KafkaOptions(const std::string& brokers, const std::string& topic,
                              std::vector<std::pair<std::string, std::string>> extra = {}) {
-  cep::ConfigNode m = Options({{"type", "kafka"}, {"brokers", brokers}, {"topic", topic}, {"group", "vigil-test"}});
-  for (const auto& [k, v] : extra) m.Set(k, cep::ConfigNode::Scalar(v));
+  cep::ConfigNode m =
+      Options({{"type", "kafka"}, {"brokers", brokers}, {"topic", topic}, {"group", "vigil-test"}});
+  for (const auto& [k, v] : extra)
+    m.Set(k, cep::ConfigNode::Scalar(v));
   // Quicker group protocol for tests.
   cep::ConfigNode props = cep::ConfigNode::Map();
   props.Set("heartbeat.interval.ms", cep::ConfigNode::Scalar("100"));
@@ -38,8 +40,8 @@ cep::ConfigNode KafkaOptions(const std::string& brokers, const std::string& topi
 
 // One Vigil instance: a kafka source, its queue and a consumer playing the engine.
 struct Instance {
-  Instance(const cep::ConfigNode& options, cep::StateStore* store, QueueLimits limits = QueueLimits(),
-           const std::string& stream = "auth")
+  Instance(const cep::ConfigNode& options, cep::StateStore* store,
+           QueueLimits limits = QueueLimits(), const std::string& stream = "auth")
       : queue(limits), consumer(&queue) {
     SourceContext ctx;
     ctx.stream = stream;
@@ -67,7 +69,8 @@ struct Instance {
   std::vector<std::string> Seen() const {
     std::vector<std::string> out;
     for (const Record& r : consumer.data) {
-      out.push_back("p" + std::to_string(r.partition) + "@" + std::to_string(r.position) + ":" + r.data);
+      out.push_back("p" + std::to_string(r.partition) + "@" + std::to_string(r.position) + ":" +
+                    r.data);
     }
     return out;
   }
@@ -92,10 +95,12 @@ TEST_CASE("kafka: each Kafka partition is a partition index and positions are of
   std::vector<std::string> seen = vigil.Seen();
   std::sort(seen.begin(), seen.end());
   CHECK(seen == Seen{"p0@0:a0", "p0@1:a1", "p0@2:a2", "p1@0:b0", "p1@1:b1"});
-  for (const Record& r : vigil.consumer.data) CHECK(r.end == r.position + 1);
+  for (const Record& r : vigil.consumer.data)
+    CHECK(r.end == r.position + 1);
   SourceStatus st = vigil.source->status();
   CHECK(st.state == SourceState::kRunning);
-  CHECK(st.message == "consuming 'logs' from " + kafka.bootstraps() + " in group 'vigil-test', partitions [0,1]");
+  CHECK(st.message ==
+        "consuming 'logs' from " + kafka.bootstraps() + " in group 'vigil-test', partitions [0,1]");
   CHECK(st.records == 5);
   REQUIRE(st.partitions.size() == 2);
   CHECK(st.partitions[0].next == 3);
@@ -103,7 +108,9 @@ TEST_CASE("kafka: each Kafka partition is a partition index and positions are of
   CHECK(vigil.logs.Contains("info: streams.auth (kafka): assigned partitions "));
 }
 
-TEST_CASE("kafka: a partition resumes at the stored offset, or the committed one when that is ahead", "[kafka]") {
+TEST_CASE(
+    "kafka: a partition resumes at the stored offset, or the committed one when that is ahead",
+    "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 2);
   kafka.Produce("logs", 0, {"m0", "m1", "m2", "m3", "m4"});
@@ -121,7 +128,8 @@ TEST_CASE("kafka: a partition resumes at the stored offset, or the committed one
   CHECK(seen == Seen{"p0@3:m3", "p0@4:m4", "p1@4:n4"});
 }
 
-TEST_CASE("kafka: offsets are committed to the group only after a checkpoint covers them", "[kafka]") {
+TEST_CASE("kafka: offsets are committed to the group only after a checkpoint covers them",
+          "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   kafka.Produce("logs", 0, {"x0", "x1", "x2"});
@@ -141,10 +149,13 @@ TEST_CASE("kafka: offsets are committed to the group only after a checkpoint cov
   CHECK(Eventually([&] { return kafka.Committed("vigil-test", "logs", 0) == 2; }));
 }
 
-TEST_CASE("kafka: a rebalance to a second instance checkpoints first, nothing is lost or read twice", "[kafka]") {
+TEST_CASE(
+    "kafka: a rebalance to a second instance checkpoints first, nothing is lost or read twice",
+    "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 4);
-  for (int p = 0; p < 4; ++p) kafka.Produce("logs", p, {"p" + std::to_string(p) + "-0", "p" + std::to_string(p) + "-1"});
+  for (int p = 0; p < 4; ++p)
+    kafka.Produce("logs", p, {"p" + std::to_string(p) + "-0", "p" + std::to_string(p) + "-1"});
   auto store_a = cep::NewMemoryStore(), store_b = cep::NewMemoryStore();
   Instance a(KafkaOptions(kafka.bootstraps(), "logs"), store_a.get());
   REQUIRE(a.consumer.PopData(8));
@@ -161,30 +172,38 @@ TEST_CASE("kafka: a rebalance to a second instance checkpoints first, nothing is
   };
   auto assigned = [](const Instance& i) {
     int n = 0;
-    for (const PartitionStatus& p : i.source->status().partitions) n += p.assigned;
+    for (const PartitionStatus& p : i.source->status().partitions)
+      n += p.assigned;
     return n;
   };
   REQUIRE(pump([&] { return assigned(b) > 0 && assigned(a) + assigned(b) == 4; }));
   // A gave partitions away only after a checkpoint requested for that purpose.
   CHECK(a.consumer.checkpoints >= 1);
   int revoked = 0;
-  for (const Record& r : a.consumer.controls) revoked += r.kind == RecordKind::kPartitionRevoked;
+  for (const Record& r : a.consumer.controls)
+    revoked += r.kind == RecordKind::kPartitionRevoked;
   CHECK(revoked == assigned(b));
   for (const PartitionStatus& p : b.source->status().partitions) {
-    if (p.assigned) CHECK(kafka.Committed("vigil-test", "logs", static_cast<int>(p.partition)) == 2);
+    if (p.assigned)
+      CHECK(kafka.Committed("vigil-test", "logs", static_cast<int>(p.partition)) == 2);
   }
-  for (int p = 0; p < 4; ++p) kafka.Produce("logs", p, {"p" + std::to_string(p) + "-2"});
+  for (int p = 0; p < 4; ++p)
+    kafka.Produce("logs", p, {"p" + std::to_string(p) + "-2"});
   REQUIRE(pump([&] { return a.consumer.data.size() + b.consumer.data.size() == 12; }));
   std::multiset<std::string> all;
-  for (const std::string& s : a.Seen()) all.insert(s);
-  for (const std::string& s : b.Seen()) all.insert(s);
+  for (const std::string& s : a.Seen())
+    all.insert(s);
+  for (const std::string& s : b.Seen())
+    all.insert(s);
   std::set<std::string> unique(all.begin(), all.end());
   CHECK(unique.size() == 12);  // every message exactly once
   // B only saw what was produced after it took its partitions.
-  for (const std::string& s : b.Seen()) CHECK(s.find("-2") != std::string::npos);
+  for (const std::string& s : b.Seen())
+    CHECK(s.find("-2") != std::string::npos);
 }
 
-TEST_CASE("kafka: brokers down at start are retried with backoff, reported, and not busy-polled", "[kafka]") {
+TEST_CASE("kafka: brokers down at start are retried with backoff, reported, and not busy-polled",
+          "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   kafka.Produce("logs", 0, {"first"});
@@ -195,12 +214,16 @@ TEST_CASE("kafka: brokers down at start are retried with backoff, reported, and 
   SourceStatus st = vigil.source->status();
   CHECK(st.message.rfind("cannot reach the brokers (", 0) == 0);
   CHECK(st.message.find("retrying with backoff") != std::string::npos);
-  CHECK(vigil.logs.Contains("warning: streams.auth (kafka): reconnecting: cannot reach the brokers"));
+  CHECK(
+      vigil.logs.Contains("warning: streams.auth (kafka): reconnecting: cannot reach the brokers"));
   // Let a few reconnection attempts pass; the poll loop wakes once per poll interval (100ms),
   // not in a tight loop.
-  REQUIRE(vigil.consumer.PopUntil([&] { return testing::Clock::now() - started > std::chrono::milliseconds(1500); },
-                                  std::chrono::seconds(5)) );
-  auto elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(testing::Clock::now() - started).count();
+  REQUIRE(vigil.consumer.PopUntil(
+      [&] { return testing::Clock::now() - started > std::chrono::milliseconds(1500); },
+      std::chrono::seconds(5)));
+  auto elapsed_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(testing::Clock::now() - started)
+          .count();
   CHECK(vigil.source->status().wakeups <= static_cast<uint64_t>(elapsed_ms / 100 * 2 + 10));
   kafka.BrokerUp();
   REQUIRE(vigil.consumer.PopData(1, std::chrono::seconds(60)));
@@ -208,14 +231,16 @@ TEST_CASE("kafka: brokers down at start are retried with backoff, reported, and 
   CHECK(vigil.source->status().state == SourceState::kRunning);
 }
 
-TEST_CASE("kafka: a broker that goes down mid-run is waited for, the stream resumes without gaps", "[kafka]") {
+TEST_CASE("kafka: a broker that goes down mid-run is waited for, the stream resumes without gaps",
+          "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   kafka.Produce("logs", 0, {"m0", "m1"});
   Instance vigil(KafkaOptions(kafka.bootstraps(), "logs"), nullptr);
   REQUIRE(vigil.consumer.PopData(2));
   kafka.BrokerDown();
-  REQUIRE(Eventually([&] { return vigil.source->status().state == SourceState::kReconnecting; }, std::chrono::seconds(30)));
+  REQUIRE(Eventually([&] { return vigil.source->status().state == SourceState::kReconnecting; },
+                     std::chrono::seconds(30)));
   kafka.BrokerUp();
   kafka.Produce("logs", 0, {"m2", "m3"});
   REQUIRE(vigil.consumer.PopData(4, std::chrono::seconds(60)));
@@ -227,10 +252,13 @@ TEST_CASE("kafka: a broker that goes down mid-run is waited for, the stream resu
 TEST_CASE("kafka: wrong credentials are a clear error naming the source", "[kafka]") {
   testing::FakeSaslBroker broker;
   Instance vigil(KafkaOptions(broker.address(), "logs",
-                              {{"security.protocol", "sasl_plaintext"}, {"sasl.mechanism", "PLAIN"},
-                               {"sasl.username", "vigil-reader"}, {"sasl.password_env", "KAFKA_PASSWORD"}}),
+                              {{"security.protocol", "sasl_plaintext"},
+                               {"sasl.mechanism", "PLAIN"},
+                               {"sasl.username", "vigil-reader"},
+                               {"sasl.password_env", "KAFKA_PASSWORD"}}),
                  nullptr);
-  REQUIRE(Eventually([&] { return vigil.source->status().state == SourceState::kError; }, std::chrono::seconds(30)));
+  REQUIRE(Eventually([&] { return vigil.source->status().state == SourceState::kError; },
+                     std::chrono::seconds(30)));
   SourceStatus st = vigil.source->status();
   CHECK(st.message.rfind("authentication failed: ", 0) == 0);
   CHECK(st.message.find("Invalid username or password") != std::string::npos);
@@ -239,17 +267,21 @@ TEST_CASE("kafka: wrong credentials are a clear error naming the source", "[kafk
   CHECK(broker.users().at(0) == "vigil-reader");
 }
 
-TEST_CASE("kafka: a full queue pauses fetching, every message still arrives once, in order", "[kafka]") {
+TEST_CASE("kafka: a full queue pauses fetching, every message still arrives once, in order",
+          "[kafka]") {
   MockKafka kafka;
   kafka.CreateTopic("logs", 1);
   std::vector<std::string> values;
-  for (int i = 0; i < 300; ++i) values.push_back("v" + std::to_string(i));
+  for (int i = 0; i < 300; ++i)
+    values.push_back("v" + std::to_string(i));
   kafka.Produce("logs", 0, values);
   Instance vigil(KafkaOptions(kafka.bootstraps(), "logs"), nullptr, QueueLimits{4, 1 << 20});
-  REQUIRE(Eventually([&] { return vigil.source->status().backpressure_waits > 0; }, std::chrono::seconds(30)));
+  REQUIRE(Eventually([&] { return vigil.source->status().backpressure_waits > 0; },
+                     std::chrono::seconds(30)));
   CHECK(vigil.queue.size() <= 4);
   REQUIRE(vigil.consumer.PopData(300, std::chrono::seconds(60)));
-  for (int i = 0; i < 300; ++i) CHECK(vigil.consumer.data[i].data == "v" + std::to_string(i));
+  for (int i = 0; i < 300; ++i)
+    CHECK(vigil.consumer.data[i].data == "v" + std::to_string(i));
   CHECK(vigil.consumer.data.size() == 300);
 }
 
@@ -267,24 +299,34 @@ TEST_CASE("kafka: a message without a value is dead-lettered with its offset", "
 }
 
 TEST_CASE("kafka: option errors name the key path", "[kafka]") {
-  CHECK(CheckSource(Options({{"type", "kafka"}, {"topic", "t"}}), "streams.auth.source").message() ==
-        "streams.auth.source.brokers: required");
-  CHECK(CheckSource(Options({{"type", "kafka"}, {"brokers", "b:9092"}, {"topic", "t"}, {"sasl.password", "hunter2"}}),
+  CHECK(
+      CheckSource(Options({{"type", "kafka"}, {"topic", "t"}}), "streams.auth.source").message() ==
+      "streams.auth.source.brokers: required");
+  CHECK(CheckSource(Options({{"type", "kafka"},
+                             {"brokers", "b:9092"},
+                             {"topic", "t"},
+                             {"sasl.password", "hunter2"}}),
                     "streams.auth.source")
             .message() ==
-        "streams.auth.source.sasl.password: secrets are not written in the file: use sasl.password_env (an "
+        "streams.auth.source.sasl.password: secrets are not written in the file: use "
+        "sasl.password_env (an "
         "environment variable) or sasl.password_file (a file holding it)");
   cep::ConfigNode props = cep::ConfigNode::Map();
   props.Set("enable.auto.commit", cep::ConfigNode::Scalar("true"));
   cep::ConfigNode m = Options({{"type", "kafka"}, {"brokers", "b:9092"}, {"topic", "t"}});
   m.Set("properties", props);
   CHECK(CheckSource(m, "streams.auth.source").message() ==
-        "streams.auth.source.properties: 'enable.auto.commit' is set by Vigil or by its own option here, not "
+        "streams.auth.source.properties: 'enable.auto.commit' is set by Vigil or by its own option "
+        "here, not "
         "through properties");
-  CHECK(CheckSource(Options({{"type", "kafka"}, {"brokers", "b:9092"}, {"topic", "t"}, {"security.protocol", "tls"}}),
+  CHECK(CheckSource(Options({{"type", "kafka"},
+                             {"brokers", "b:9092"},
+                             {"topic", "t"},
+                             {"security.protocol", "tls"}}),
                     "streams.auth.source")
             .message() ==
-        "streams.auth.source.security.protocol: expected one of plaintext | ssl | sasl_plaintext | sasl_ssl, got "
+        "streams.auth.source.security.protocol: expected one of plaintext | ssl | sasl_plaintext | "
+        "sasl_ssl, got "
         "'tls'");
   // librdkafka's own checks of pass-through properties name the property.
   cep::ConfigNode bad = Options({{"type", "kafka"}, {"brokers", "b:9092"}, {"topic", "t"}});

@@ -37,19 +37,24 @@ class MockKafka {
   rd_kafka_mock_cluster_t* cluster() const { return cluster_; }
 
   void CreateTopic(const std::string& topic, int partitions) {
-    REQUIRE(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1) == RD_KAFKA_RESP_ERR_NO_ERROR);
+    REQUIRE(rd_kafka_mock_topic_create(cluster_, topic.c_str(), partitions, 1) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   }
-  void BrokerDown(int id = 1) { REQUIRE(rd_kafka_mock_broker_set_down(cluster_, id) == RD_KAFKA_RESP_ERR_NO_ERROR); }
-  void BrokerUp(int id = 1) { REQUIRE(rd_kafka_mock_broker_set_up(cluster_, id) == RD_KAFKA_RESP_ERR_NO_ERROR); }
+  void BrokerDown(int id = 1) {
+    REQUIRE(rd_kafka_mock_broker_set_down(cluster_, id) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
+  void BrokerUp(int id = 1) {
+    REQUIRE(rd_kafka_mock_broker_set_up(cluster_, id) == RD_KAFKA_RESP_ERR_NO_ERROR);
+  }
 
   // Produces `values` (one message each, in order) to one partition with kcat.
   void Produce(const std::string& topic, int partition, const std::vector<std::string>& values) {
     std::string input;
-    for (const std::string& v : values) input += v + "\n";
-    auto r = vigil::testing::RunProcess(
-        {"/usr/bin/kcat", "-P", "-b", bootstraps_, "-t", topic, "-p", std::to_string(partition),
-         "-X", "log_level=0"},
-        input, 60);
+    for (const std::string& v : values)
+      input += v + "\n";
+    auto r = vigil::testing::RunProcess({"/usr/bin/kcat", "-P", "-b", bootstraps_, "-t", topic,
+                                         "-p", std::to_string(partition), "-X", "log_level=0"},
+                                        input, 60);
     INFO(r.err);
     REQUIRE(r.exit_code == 0);
   }
@@ -62,8 +67,9 @@ class MockKafka {
     rd_kafka_conf_set(conf, "log_level", "0", err, sizeof err);
     rd_kafka_t* p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     REQUIRE(p != nullptr);
-    rd_kafka_resp_err_t e = rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                                              RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_VALUE(nullptr, 0), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e =
+        rd_kafka_producev(p, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+                          RD_KAFKA_V_KEY("k", 1), RD_KAFKA_V_VALUE(nullptr, 0), RD_KAFKA_V_END);
     REQUIRE(e == RD_KAFKA_RESP_ERR_NO_ERROR);
     REQUIRE(rd_kafka_flush(p, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR);
     rd_kafka_destroy(p);

@@ -78,7 +78,8 @@ Mosquitto::Mosquitto(const vigil::testing::TempDir& dir, BrokerOptions options)
     conf << "allow_anonymous false\npassword_file " << options_.password_file << "\n";
   }
   if (!options_.certfile.empty()) {
-    conf << "cafile " << options_.cafile << "\ncertfile " << options_.certfile << "\nkeyfile " << options_.keyfile << "\n";
+    conf << "cafile " << options_.cafile << "\ncertfile " << options_.certfile << "\nkeyfile "
+         << options_.keyfile << "\n";
     conf << "require_certificate " << (options_.require_certificate ? "true" : "false") << "\n";
   }
   if (options_.persistence) {
@@ -86,14 +87,18 @@ Mosquitto::Mosquitto(const vigil::testing::TempDir& dir, BrokerOptions options)
   }
   conf << "max_queued_messages 1000000\nmax_queued_bytes 0\n";
   log_ = dir_.path() + "/mosquitto.log";
-  conf << "log_dest file " << log_ << "\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
+  conf << "log_dest file " << log_
+       << "\nlog_type error\nlog_type warning\nlog_type notice\nlog_type information\n";
   conf_ = dir_.Write("mosquitto.conf", conf.str());
 }
 
-Mosquitto::~Mosquitto() { Stop(); }
+Mosquitto::~Mosquitto() {
+  Stop();
+}
 
 std::string Mosquitto::url() const {
-  return std::string(options_.certfile.empty() ? "tcp" : "ssl") + "://127.0.0.1:" + std::to_string(port_);
+  return std::string(options_.certfile.empty() ? "tcp" : "ssl") +
+         "://127.0.0.1:" + std::to_string(port_);
 }
 
 std::string Mosquitto::log() const {
@@ -123,7 +128,8 @@ void Mosquitto::Start() {
       pid_ = -1;
       FAIL("mosquitto exited at start; its log:\n" << log());
     }
-    if (std::chrono::steady_clock::now() > deadline) FAIL("mosquitto did not listen within 20 s:\n" << log());
+    if (std::chrono::steady_clock::now() > deadline)
+      FAIL("mosquitto did not listen within 20 s:\n" << log());
   }
 }
 
@@ -141,10 +147,12 @@ void Mosquitto::Stop() {
 void Mosquitto::Publish(const std::string& topic, const std::vector<std::string>& messages, int qos,
                         const std::string& version, const std::vector<std::string>& extra) const {
   std::string input;
-  for (const std::string& m : messages) input += m + "\n";
-  std::vector<std::string> argv = {"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port_),
-                                   "-t", topic, "-q", std::to_string(qos), "-l",
-                                   "-V", version == "5" ? "mqttv5" : "mqttv311"};
+  for (const std::string& m : messages)
+    input += m + "\n";
+  std::vector<std::string> argv = {
+      "/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p",
+      std::to_string(port_),    "-t", topic,       "-q",
+      std::to_string(qos),      "-l", "-V",        version == "5" ? "mqttv5" : "mqttv311"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   auto r = vigil::testing::RunProcess(argv, input, 120);
   INFO(r.err);
@@ -167,19 +175,19 @@ TestCertificates MakeCertificates(const vigil::testing::TempDir& dir) {
     REQUIRE(r.exit_code == 0);
   };
   const std::string openssl = "/usr/bin/openssl";
-  run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Vigil Test CA",
-       "-keyout", c.ca_key, "-out", c.ca_cert});
-  run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Other CA",
-       "-keyout", d + "other-ca.key", "-out", c.other_ca_cert});
+  run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=Vigil Test CA", "-keyout", c.ca_key, "-out", c.ca_cert});
+  run({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+       "/CN=Other CA", "-keyout", d + "other-ca.key", "-out", c.other_ca_cert});
   dir.Write("server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
-  run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", c.server_key, "-out",
-       d + "server.csr"});
-  run({openssl, "x509", "-req", "-in", d + "server.csr", "-CA", c.ca_cert, "-CAkey", c.ca_key, "-CAcreateserial",
-       "-days", "2", "-extfile", d + "server.ext", "-out", c.server_cert});
-  run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=vigil-client", "-keyout", c.client_key,
-       "-out", d + "client.csr"});
-  run({openssl, "x509", "-req", "-in", d + "client.csr", "-CA", c.ca_cert, "-CAkey", c.ca_key, "-CAcreateserial",
-       "-days", "2", "-out", c.client_cert});
+  run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout",
+       c.server_key, "-out", d + "server.csr"});
+  run({openssl, "x509", "-req", "-in", d + "server.csr", "-CA", c.ca_cert, "-CAkey", c.ca_key,
+       "-CAcreateserial", "-days", "2", "-extfile", d + "server.ext", "-out", c.server_cert});
+  run({openssl, "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=vigil-client", "-keyout",
+       c.client_key, "-out", d + "client.csr"});
+  run({openssl, "x509", "-req", "-in", d + "client.csr", "-CA", c.ca_cert, "-CAkey", c.ca_key,
+       "-CAcreateserial", "-days", "2", "-out", c.client_cert});
   return c;
 }
 

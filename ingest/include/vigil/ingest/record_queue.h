@@ -47,8 +47,8 @@ class RecordQueue {
   // not queued (records.size() when all were). Queued records are moved from, their
   // partition and positions left readable. One lock and at most one wake-up for the lot:
   // the way a source hands over a batch.
-  size_t PushSome(uint32_t source, std::vector<Record>& records, size_t from, const std::atomic<bool>* stop,
-                  cep::Duration timeout = -1);
+  size_t PushSome(uint32_t source, std::vector<Record>& records, size_t from,
+                  const std::atomic<bool>* stop, cep::Duration timeout = -1);
   // Appends a control record (kEnd, kPartitionRevoked, kCheckpointRequest) whatever the
   // fill level: they are small, rare, and must not wait behind data.
   void PushControl(uint32_t source, Record r);

@@ -45,9 +45,11 @@ const char* DurabilityName(Durability d);
 
 enum class RecordKind : uint8_t {
   kData,
-  kEnd,                 // the source has ended (follow: false, stdin closed); nothing follows
-  kPartitionRevoked,    // `partition` is no longer this instance's (Kafka rebalance): drop its watermark
-  kCheckpointRequest,   // the source asks for a checkpoint now (Kafka, before giving partitions away)
+  kEnd,                // the source has ended (follow: false, stdin closed); nothing follows
+  kPartitionRevoked,   // `partition` is no longer this instance's (Kafka rebalance): drop its
+                       // watermark
+  kCheckpointRequest,  // the source asks for a checkpoint now (Kafka, before giving partitions
+                       // away)
 };
 
 // One record as a source received it.
@@ -78,7 +80,7 @@ inline Record ControlRecord(RecordKind kind, uint32_t partition = 0) {
 uint64_t RecordIdentity(std::string_view stream, const Record& r);
 
 enum class SourceState : uint8_t {
-  kStarting,      // not yet connected / opened
+  kStarting,  // not yet connected / opened
   kRunning,
   kReconnecting,  // transient trouble (broker down): retrying with backoff
   kError,         // needs an operator (wrong credentials, TLS, missing file): still retrying
@@ -89,21 +91,22 @@ const char* SourceStateName(SourceState s);
 
 struct PartitionStatus {
   uint32_t partition = 0;
-  uint64_t next = 0;       // position after the last record handed to the queue
-  uint64_t processed = 0;  // position after the last record the engine processed (Kafka: as of the last checkpoint)
-  bool assigned = true;    // Kafka: owned by this instance now
+  uint64_t next = 0;  // position after the last record handed to the queue
+  uint64_t processed =
+      0;  // position after the last record the engine processed (Kafka: as of the last checkpoint)
+  bool assigned = true;  // Kafka: owned by this instance now
 };
 
 struct SourceStatus {
   SourceState state = SourceState::kStarting;
-  std::string message;           // what is wrong, or what it is connected to
-  uint64_t records = 0;          // handed to the queue
+  std::string message;   // what is wrong, or what it is connected to
+  uint64_t records = 0;  // handed to the queue
   uint64_t bytes = 0;
-  uint64_t dead_letters = 0;     // dropped at the source (over-long line, empty Kafka value)
-  uint64_t reconnects = 0;       // connections lost and re-established
+  uint64_t dead_letters = 0;        // dropped at the source (over-long line, empty Kafka value)
+  uint64_t reconnects = 0;          // connections lost and re-established
   uint64_t backpressure_waits = 0;  // times intake stopped because the queue was full
-  uint64_t replayed = 0;         // records re-read from the ingest log at start
-  uint64_t wakeups = 0;          // times the source's thread woke up (idle sources must not spin)
+  uint64_t replayed = 0;            // records re-read from the ingest log at start
+  uint64_t wakeups = 0;  // times the source's thread woke up (idle sources must not spin)
   std::vector<PartitionStatus> partitions;
 };
 
@@ -119,9 +122,9 @@ struct SourceContext {
   // durability is kNone; may be null otherwise (then nothing is stored).
   cep::StateStore* store = nullptr;
   Durability durability = Durability::kSync;
-  const cep::Clock* clock = nullptr;  // null: the system clock
-  LogFn log;                          // null: LogToStderr
-  std::string node_id = "vigil";      // Kafka client.id default, MQTT client_id default
+  const cep::Clock* clock = nullptr;           // null: the system clock
+  LogFn log;                                   // null: LogToStderr
+  std::string node_id = "vigil";               // Kafka client.id default, MQTT client_id default
   const cep::SecretSource* secrets = nullptr;  // null: the process environment and files
   // Where records the source itself cannot use go (over-long lines, empty Kafka values);
   // null: they are only counted in status() and logged.
@@ -175,7 +178,8 @@ class Source {
   virtual std::string DescribePosition(const Record& r) const = 0;
 
  protected:
-  Source(std::string type, std::string stream) : type_(std::move(type)), stream_(std::move(stream)) {}
+  Source(std::string type, std::string stream)
+      : type_(std::move(type)), stream_(std::move(stream)) {}
 
  private:
   std::string type_;
