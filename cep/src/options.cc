@@ -252,8 +252,30 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
       sub.push_back(std::move(child));
       sub_index.push_back(index[i]);
     }
+    // `security.protocol: x` written flat (as librdkafka and Kafka users write it) is
+    // the same option as `security: {protocol: x}`; the two spellings merge, and a key
+    // given both ways is an error.
     static const ConfigNode kNullNode;
     const ConfigNode* child = map.Find(prefix);
+    ConfigNode merged;
+    bool flat = false;
+    if (map.is_map()) {
+      for (const auto& [key, value] : map.fields()) {
+        if (key.size() <= prefix.size() + 1 || key.compare(0, prefix.size() + 1, prefix + ".") != 0) continue;
+        if (!flat) {
+          flat = true;
+          if (child != nullptr && !child->is_null() && !child->is_map()) break;  // reported below
+          merged = child != nullptr && child->is_map() ? *child : ConfigNode::Map(value.line(), value.column());
+        }
+        std::string rest = key.substr(prefix.size() + 1);
+        if (merged.Find(rest) != nullptr) {
+          fail(key, "given twice: as '" + key + "' and as '" + rest + "' under '" + prefix + "'");
+          continue;
+        }
+        merged.Set(rest, value);
+      }
+    }
+    if (flat && merged.is_map()) child = &merged;
     ApplyLevel(sub, sub_index, child ? *child : kNullNode, Join(path, prefix), secrets, {}, apply, errors);
   }
 
@@ -270,6 +292,11 @@ void ApplyLevel(const std::vector<Spec>& specs, const std::vector<size_t>& index
   if (map.is_map()) {
     for (const auto& [key, value] : map.fields()) {
       if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      size_t dot = key.find('.');
+      if (dot != std::string::npos &&
+          std::find(prefixes.begin(), prefixes.end(), key.substr(0, dot)) != prefixes.end()) {
+        continue;  // checked one level down, as part of its nested map
+      }
       if (std::find(ignore.begin(), ignore.end(), key) != ignore.end()) continue;
       bool inline_secret = false;
       for (const Spec& s : specs) {

@@ -225,6 +225,25 @@ TEST_CASE("options: dotted names are options of nested maps, string maps keep or
   CHECK(notmap.message() == "sinks.x.tls: expected a map of options, got 'yes'");
 }
 
+TEST_CASE("options: a nested option may be written flat, as Kafka users write properties", "[options]") {
+  ConfigNode flat = Map({{"url", S("u")}, {"tls.ca_file", S("/ca.pem")}, {"tls", Map({{"verify", S("false")}})}});
+  Tls t;
+  REQUIRE(vigil::cep::ApplyOptions(NestedTable(), flat, "sinks.x", &t, FakeSecrets({}, {})).ok());
+  CHECK(t.ca_file == "/ca.pem");
+  CHECK(t.verify == false);
+
+  Tls d;
+  ConfigNode typo = Map({{"url", S("u")}, {"tls.ca_fle", S("x")}});
+  auto err = vigil::cep::ApplyOptions(NestedTable(), typo, "sinks.x", &d, FakeSecrets({}, {}));
+  REQUIRE_FALSE(err.ok());
+  CHECK(err.message() == "sinks.x.tls.ca_fle: unknown option; did you mean 'ca_file'?");
+
+  ConfigNode twice = Map({{"url", S("u")}, {"tls", Map({{"verify", S("false")}})}, {"tls.verify", S("true")}});
+  auto dup = vigil::cep::ApplyOptions(NestedTable(), twice, "sinks.x", &d, FakeSecrets({}, {}));
+  REQUIRE_FALSE(dup.ok());
+  CHECK(dup.message() == "sinks.x.tls.verify: given twice: as 'tls.verify' and as 'verify' under 'tls'");
+}
+
 namespace {
 
 struct Client {
