@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
       if (host) e->SetField(*host, Value::String(e->CopyString("gw-1")));
       const char* act = rng() % 10 < 7 ? "login_failed" : (rng() % 2 ? "login_ok" : "logout");
       e->SetField(action, Value::String(e->CopyString(act)));
+      rs.predicates->Scan(e.get());  // part of decoding, as in the pipeline (none here)
       events.push_back(std::move(e));
     }
     CountingSink sink;

@@ -7,6 +7,8 @@ find_package(Threads REQUIRED)
 pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
 # libhs is Hyperscan on x86 and Vectorscan (same API) on ARM.
 pkg_check_modules(LIBHS REQUIRED IMPORTED_TARGET libhs)
+# PCRE2 runs `extract:` regexes (ingest/src/extract): see README, Dependencies.
+pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
 pkg_check_modules(ROCKSDB REQUIRED IMPORTED_TARGET rocksdb)
 pkg_check_modules(YAMLCPP REQUIRED IMPORTED_TARGET yaml-cpp)
 pkg_check_modules(SIMDJSON REQUIRED IMPORTED_TARGET simdjson)

@@ -6,16 +6,19 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ninja-build git ca-certificates
   clang-format
+  clang libclang-rt-dev
   librdkafka-dev
   librocksdb-dev
   libpaho-mqtt-dev libpaho-mqttpp-dev
   libyaml-cpp-dev
+  libpcre2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   catch2
   libsimdjson-dev
   libcurl4-openssl-dev
   libssl-dev
   mosquitto mosquitto-clients kcat
+  openssl                      # the alerting TLS tests make their certificates with it
   python3
 )
 

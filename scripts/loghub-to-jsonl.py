@@ -4,7 +4,7 @@
 Used once to produce examples/sshd-events.jsonl (committed); not needed to build or test.
 The sample has no year; Loghub says it is Dec 10, so the events are placed in 2024.
 
-    python3 scripts/loghub-to-jsonl.py ../shared/data/loghub/OpenSSH_2k.log > examples/sshd-events.jsonl
+    python3 scripts/loghub-to-jsonl.py examples/loghub/OpenSSH_2k.log > examples/sshd-events.jsonl
 """
 import json
 import re
@@ -27,7 +27,7 @@ PATTERNS = [
     (re.compile(r"reverse mapping checking getaddrinfo for (\S+) \[(\S+)\] failed - POSSIBLE BREAK-IN ATTEMPT"),
      lambda m: {"event.action": "ssh_reverse_mapping_failed", "source.domain": m[1],
                 "source.ip": m[2]}),
-    (re.compile(r"Received disconnect from (\S+)"),
+    (re.compile(r"Received disconnect from ([^\s:]+)"),
      lambda m: {"event.action": "ssh_disconnect", "source.ip": m[1]}),
     (re.compile(r"authentication failure;.*rhost=(\S+)(?:\s+user=(\S+))?"),
      lambda m: {"event.action": "pam_auth_failure", "source.ip": m[1],

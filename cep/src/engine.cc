@@ -13,6 +13,7 @@
 #include "timer_queue.h"
 #include "value_index.h"
 #include "key_encoding.h"
+#include "vigil/cep/json_array.h"
 #include "vigil/cep/key.h"
 
 namespace vigil::cep {
@@ -323,8 +324,16 @@ class Engine::Impl final : public RuntimeContext {
     add(idx.always);
     for (const FieldIndex& fi : idx.by_field) {
       const Value& v = ev->field(fi.field);
-      if (v.kind != ValueKind::kString) continue;
-      if (const std::vector<uint32_t>* rules = fi.rules_by_value.Find(v.s)) add(*rules);
+      if (v.kind == ValueKind::kString) {
+        if (const std::vector<uint32_t>* rules = fi.rules_by_value.Find(v.s)) add(*rules);
+      } else if (IsJsonArray(v)) {  // rules match arrays by any element
+        AnyArrayElement(v.s, [&](const Value& e) {
+          if (e.kind == ValueKind::kString) {
+            if (const std::vector<uint32_t>* rules = fi.rules_by_value.Find(e.s)) add(*rules);
+          }
+          return false;
+        });
+      }
     }
     for (const auto& [bit, rules] : idx.by_bit) {
       if (ev->predicate_bit(bit)) add(rules);
@@ -478,18 +487,22 @@ class Engine::Impl final : public RuntimeContext {
       for (uint32_t s = 0; s < streams_.size(); ++s) {
         if (slot.spec.stream && *slot.spec.stream != s) continue;
         StreamIndex& idx = stream_index_[s];
+        auto index_bit = [&](uint32_t bit) {
+          auto it = std::find_if(idx.by_bit.begin(), idx.by_bit.end(),
+                                 [&](const auto& p) { return p.first == bit; });
+          if (it == idx.by_bit.end()) {
+            idx.by_bit.emplace_back(bit, std::vector<uint32_t>{});
+            it = idx.by_bit.end() - 1;
+          }
+          it->second.push_back(r);
+        };
         switch (ci.kind) {
           case ConditionIndex::Kind::kNone: idx.always.push_back(r); break;
-          case ConditionIndex::Kind::kPredicateBit: {
-            auto it = std::find_if(idx.by_bit.begin(), idx.by_bit.end(),
-                                   [&](const auto& p) { return p.first == ci.bit; });
-            if (it == idx.by_bit.end()) {
-              idx.by_bit.emplace_back(ci.bit, std::vector<uint32_t>{});
-              it = idx.by_bit.end() - 1;
-            }
-            it->second.push_back(r);
+          case ConditionIndex::Kind::kPredicateBit: index_bit(ci.bit); break;
+          case ConditionIndex::Kind::kAnyPredicateBit:
+            // Dispatch's sort + unique drops the duplicates when several bits are set.
+            for (uint32_t bit : ci.bits) index_bit(bit);
             break;
-          }
           case ConditionIndex::Kind::kFieldEquals: {
             auto it = std::find_if(idx.by_field.begin(), idx.by_field.end(),
                                    [&](const FieldIndex& f) { return f.field == ci.field; });

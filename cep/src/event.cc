@@ -107,7 +107,24 @@ ConditionIndex ConditionIndex::Union(const ConditionIndex& a, const ConditionInd
     u.values.erase(std::unique(u.values.begin(), u.values.end()), u.values.end());
     return u;
   }
-  if (a.kind == Kind::kPredicateBit && b.kind == Kind::kPredicateBit && a.bit == b.bit) return a;
+  auto bits_of = [](const ConditionIndex& i, std::vector<uint32_t>* out) {
+    if (i.kind == Kind::kPredicateBit) out->push_back(i.bit);
+    if (i.kind == Kind::kAnyPredicateBit) out->insert(out->end(), i.bits.begin(), i.bits.end());
+    return i.kind == Kind::kPredicateBit || i.kind == Kind::kAnyPredicateBit;
+  };
+  ConditionIndex u;
+  if (bits_of(a, &u.bits) && bits_of(b, &u.bits)) {
+    std::sort(u.bits.begin(), u.bits.end());
+    u.bits.erase(std::unique(u.bits.begin(), u.bits.end()), u.bits.end());
+    if (u.bits.size() == 1) {
+      u.kind = Kind::kPredicateBit;
+      u.bit = u.bits.front();
+      u.bits.clear();
+    } else {
+      u.kind = Kind::kAnyPredicateBit;
+    }
+    return u;
+  }
   return ConditionIndex{};
 }
 

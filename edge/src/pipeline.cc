@@ -3,6 +3,7 @@
 #include <map>
 
 #include "vigil/ingest/json_decoder.h"
+#include "vigil/ingest/syslog_decoder.h"
 
 namespace vigil::edge {
 
@@ -17,26 +18,57 @@ Pipeline::Pipeline(rules::Ruleset rules, std::shared_ptr<cep::FieldRegistry> fie
 
 Pipeline::~Pipeline() = default;
 
+Status Pipeline::AddStream(const StreamSettings& st) {
+  Stream out;
+  // The extractor interns the fields it searches, so it comes before the decoder.
+  if (!st.extract.empty()) {
+    auto ex = ingest::Extractor::Create(st.extract, fields_.get());
+    if (!ex.ok()) return Status::InvalidArgument("stream " + st.stream + ": " + ex.status().message());
+    out.extractor = std::move(ex).value();
+  }
+  if (st.format == "json") {
+    out.decoder = ingest::NewJsonDecoder(fields_.get(), st.timestamp);
+  } else if (st.format == "syslog") {
+    ingest::SyslogOptions so = st.syslog;
+    if (so.clock == nullptr) so.clock = options_.clock;
+    auto d = ingest::NewSyslogDecoder(fields_.get(), so);
+    if (!d.ok()) return Status::InvalidArgument("stream " + st.stream + ": " + d.status().message());
+    out.decoder = std::move(d).value();
+  } else if (st.format == "raw") {
+    out.decoder = ingest::NewRawDecoder(fields_.get(), options_.clock);
+  } else {
+    return Status::InvalidArgument("format '" + st.format + "' is not supported (json, syslog or raw)");
+  }
+  cep::StreamOptions so;
+  so.max_delay = st.max_delay;
+  if (engine_->FindStream(st.stream) >= 0) {
+    return Status::InvalidArgument("stream '" + st.stream + "' is declared twice");
+  }
+  out.index = engine_->AddStream(st.stream, so);
+  streams_.push_back(std::move(out));
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
                                                    std::shared_ptr<cep::FieldRegistry> fields,
                                                    const PipelineOptions& options,
                                                    AlertHandler* handler) {
   std::unique_ptr<Pipeline> p(new Pipeline(std::move(rules), std::move(fields), options, handler));
-  if (options.format != "json") {
-    return Status::InvalidArgument("format '" + options.format + "' is not supported yet");
+  Status st = p->AddStream(options);
+  for (const StreamSettings& more : options.more_streams) {
+    if (st.ok()) st = p->AddStream(more);
   }
-  p->decoder_ = ingest::NewJsonDecoder(p->fields_.get(), options.timestamp);
-  cep::StreamOptions so;
-  so.max_delay = options.max_delay;
-  p->stream_index_ = p->engine_->AddStream(options.stream, so);
-  // Rules bound to other streams are loaded but see no events from this pipeline's stream.
-  std::map<std::string, uint32_t> streams{{options.stream, p->stream_index_}};
+  if (!st.ok()) return st;
+  // Rules bound to streams the pipeline does not read are loaded but see no events.
+  std::map<std::string, uint32_t> streams;
   for (const rules::Rule& r : p->rules_.rules) {
-    if (!r.stream.empty() && !streams.count(r.stream)) {
-      streams[r.stream] = p->engine_->AddStream(r.stream, so);
-    }
+    if (r.stream.empty() || streams.count(r.stream)) continue;
+    int found = p->engine_->FindStream(r.stream);
+    streams[r.stream] = found >= 0 ? static_cast<uint32_t>(found)
+                                   : p->engine_->AddStream(r.stream, cep::StreamOptions{});
   }
   for (const rules::Rule& r : p->rules_.rules) {
+    if (!r.enabled) continue;  // `enabled: false`: loaded and checked, not matched
     cep::RuleSpec spec = r.spec;
     if (!r.stream.empty()) spec.stream = streams[r.stream];
     auto index = p->engine_->AddRule(std::move(spec));
@@ -53,18 +85,24 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
   return p;
 }
 
-RecordOutcome Pipeline::Process(std::string_view record, std::string_view source,
-                                uint64_t position, std::string* error) {
+RecordOutcome Pipeline::ProcessStream(size_t stream, std::string_view record, uint64_t identity,
+                                      uint32_t partition, std::string* error) {
   ++stats_.records;
+  Stream& s = streams_[stream];
   auto event = std::make_shared<cep::Event>();
-  switch (decoder_->Decode(record, event.get(), error)) {
+  switch (s.decoder->Decode(record, event.get(), error)) {
     case ingest::DecodeResult::kSkip: return RecordOutcome::kSkipped;
     case ingest::DecodeResult::kMalformed: ++stats_.malformed; return RecordOutcome::kMalformed;
     case ingest::DecodeResult::kNoTime: ++stats_.no_time; return RecordOutcome::kNoTime;
     case ingest::DecodeResult::kOk: break;
   }
-  event->stream = stream_index_;
-  event->identity = ingest::EventIdentity(source, position);
+  if (s.extractor) s.extractor->Apply(event.get());
+  event->stream = s.index;
+  event->partition = partition;
+  event->identity = identity;
+  // Every string predicate of every rule, one Hyperscan scan per field (decision 1); the
+  // engine's index and the rules' conditions read the bits.
+  rules_.predicates->Scan(event.get(), &stats_.predicates);
   ++stats_.events;
   if (engine_->Process(std::move(event)) == cep::ProcessResult::kLate) {
     ++stats_.late;

@@ -79,10 +79,14 @@ bool Matches(const rules::RuleTest::ExpectedAlert& e, const ActualAlert& a) {
 }  // namespace
 
 RuleTestResult RunRuleTest(const rules::Rule& rule, const rules::RuleTest& test,
+                           const rules::Ruleset& ruleset,
                            const std::shared_ptr<cep::FieldRegistry>& fields) {
   RuleTestResult result;
   rules::Ruleset one;
   one.rules.push_back(rule);
+  one.rules.back().enabled = true;  // a disabled rule's tests still run: they test its logic
+  // The rule's string predicates read bits of the scanner it was compiled with.
+  one.predicates = ruleset.predicates;
   Collector collector(test.events.size());
   PipelineOptions options;
   options.stream = rule.stream.empty() ? "default" : rule.stream;

@@ -13,7 +13,7 @@ enum class NodeKind {
   kNull, kBool, kNumber, kString, kRegex, kList,
   kPath,        // a dotted name: a field, a macro, or steps.<name>...; resolved later
   kField,       // field("odd name")
-  kNot, kAnd, kOr,
+  kNot, kAnd, kOr,  // kAnd, kOr: two or more children, one node per chain
   kCompare,     // op: == != < <= > >=
   kIn,          // children: subject, list (kList or kPath naming a list); negated
   kStringOp,    // op: contains startswith endswith; `ignore_case` for the i-forms
@@ -33,6 +33,9 @@ struct Node {
   bool flag = false;        // kBool value; kIn negated; kStringOp ignore case
   std::string regex_flags;  // kRegex: subset of "ims"
   std::vector<std::unique_ptr<Node>> children;
+  // Levels from this node down to its deepest leaf (1 for a leaf); the parser bounds it,
+  // so that whatever walks the tree recursively has a bounded stack.
+  uint32_t height = 1;
 
   Node(NodeKind k, size_t off) : kind(k), offset(off) {}
   std::unique_ptr<Node> Clone() const;
@@ -42,6 +45,11 @@ struct ParseError {
   size_t offset = 0;
   std::string message;
 };
+
+// The deepest nesting ParseExpression accepts: parentheses, `not`, unary minus, lists and
+// calls inside one another, and chains of arithmetic (`a + b + c` nests to the left).
+// Chains of `and` and `or` are one node, so they may be as long as wanted.
+inline constexpr uint32_t kMaxExpressionDepth = 100;
 
 // Parses a whole expression. On failure returns null and fills `error`.
 std::unique_ptr<Node> ParseExpression(std::string_view text, ParseError* error);

@@ -1,5 +1,6 @@
 #include "expr_compiler.h"
 
+#include <algorithm>
 #include <climits>
 
 #include "hyperscan.h"
@@ -12,6 +13,12 @@ using cep::ValueKind;
 SourcePos ExprSource::At(size_t offset) const {
   SourcePos p = start;
   if (p.line == 0) return p;
+  if (!byte_positions.empty()) {
+    const auto& [line, column] = byte_positions[std::min(offset, byte_positions.size() - 1)];
+    p.line = line;
+    p.column = column + (offset >= byte_positions.size() ? 1 : 0);
+    return p;
+  }
   if (!block_lines.empty()) {
     size_t i = 0;
     while (i + 1 < block_lines.size() && block_lines[i + 1] <= offset) {
@@ -65,6 +72,21 @@ const char* TypeName(ExprType t) {
 
 bool IsConditionType(ExprType t) { return t == ExprType::kBool || t == ExprType::kUnknown; }
 
+// The parser bounds each expression's depth; macros expanded inside one another can still
+// nest deeper, and Build recurses once per level.
+constexpr uint32_t kMaxExpandedDepth = 4 * kMaxExpressionDepth;
+
+class DepthGuard {
+ public:
+  explicit DepthGuard(uint32_t* depth) : depth_(depth) { ++*depth_; }
+  ~DepthGuard() { --*depth_; }
+  DepthGuard(const DepthGuard&) = delete;
+  DepthGuard& operator=(const DepthGuard&) = delete;
+
+ private:
+  uint32_t* depth_;
+};
+
 const std::vector<std::string>& FunctionNames() {
   static const std::vector<std::string> kNames = {"exists", "lower", "upper", "len", "cidr_match",
                                                   "field",  "sum",   "avg",   "min", "max"};
@@ -87,7 +109,10 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   sources_.clear();
   macro_stack_.clear();
   failed_ = false;
+  too_deep_ = false;
   uses_steps_ = false;
+  uses_scratch_ = false;
+  share_predicates_ = scope_.predicates != nullptr;
   sources_.push_back(&src);
   ParseError perr;
   auto ast = ParseExpression(src.text, &perr);
@@ -98,14 +123,16 @@ std::shared_ptr<const cep::Condition> ExprCompiler::CompileCondition(const ExprS
   ExprPtr root = BuildCondition(*ast);
   uses_steps = uses_steps_;
   if (!root || failed_) return nullptr;
-  return std::make_shared<CompiledCondition>(std::move(root), uses_steps);
+  return std::make_shared<CompiledCondition>(std::move(root), uses_steps, uses_scratch_);
 }
 
 ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
   sources_.clear();
   macro_stack_.clear();
   failed_ = false;
+  too_deep_ = false;
   uses_steps_ = false;
+  share_predicates_ = false;
   sources_.push_back(&src);
   ParseError perr;
   auto ast = ParseExpression(src.text, &perr);
@@ -120,6 +147,19 @@ ExprPtr ExprCompiler::CompileValue(const ExprSource& src, bool* uses_steps) {
 }
 
 ExprPtr ExprCompiler::BuildCondition(const Node& n) {
+  // A bare name standing as a condition reads a boolean field, unless it is a macro. One
+  // that is not a macro but is spelt like one is a mistyped macro, not a field.
+  if (n.kind == NodeKind::kPath && n.text.find('.') == std::string::npos && scope_.macros &&
+      !scope_.macros->empty() && !scope_.macros->count(n.text)) {
+    std::vector<std::string> names;
+    for (const auto& [name, def] : *scope_.macros) names.push_back(name);
+    std::string hint = SuggestClosest(n.text, names);
+    if (!hint.empty()) {
+      Error(n, "no macro named '" + n.text + "'; did you mean '" + hint + "'? (for a field of " +
+                   "that name write field(\"" + n.text + "\"))");
+      return nullptr;
+    }
+  }
   ExprPtr e = Build(n);
   if (!e) return nullptr;
   if (!IsConditionType(e->type())) {
@@ -130,6 +170,15 @@ ExprPtr ExprCompiler::BuildCondition(const Node& n) {
 }
 
 ExprPtr ExprCompiler::Build(const Node& n) {
+  DepthGuard guard(&depth_);
+  if (depth_ > kMaxExpandedDepth) {
+    if (!too_deep_) {
+      Error(n, "expression nests too deeply with its macros expanded (more than " +
+                   std::to_string(kMaxExpandedDepth) + " levels)");
+    }
+    too_deep_ = true;
+    return nullptr;
+  }
   switch (n.kind) {
     case NodeKind::kNull: return ConstExpr::Null();
     case NodeKind::kBool: return ConstExpr::Bool(n.flag);
@@ -251,9 +300,11 @@ ExprPtr ExprCompiler::BuildPath(const Node& n) {
   if (scope_.macros) {
     auto it = scope_.macros->find(path);
     if (it != scope_.macros->end()) {
-      for (const std::string& m : macro_stack_) {
-        if (m == path) {
-          Error(n, "macro '" + path + "' refers to itself");
+      for (size_t i = 0; i < macro_stack_.size(); ++i) {
+        if (macro_stack_[i] == path) {
+          std::string cycle;
+          for (size_t j = i; j < macro_stack_.size(); ++j) cycle += macro_stack_[j] + " -> ";
+          Error(n, "macro '" + path + "' refers to itself: " + cycle + path);
           return nullptr;
         }
       }
@@ -382,6 +433,7 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
   }
   const Node& rhs = *n.children[1];
   std::vector<ExprPtr> needles;
+  std::vector<const Node*> needle_nodes;
   auto add = [&](const Node& item) -> bool {
     ExprPtr e = Build(item);
     if (!e) return false;
@@ -390,6 +442,7 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
       return false;
     }
     needles.push_back(std::move(e));
+    needle_nodes.push_back(&item);
     return true;
   };
   if (rhs.kind == NodeKind::kList) {
@@ -403,7 +456,29 @@ ExprPtr ExprCompiler::BuildStringOp(const Node& n) {
   StringOp op = n.text == "contains"     ? StringOp::kContains
                 : n.text == "startswith" ? StringOp::kStartsWith
                                          : StringOp::kEndsWith;
+  const auto* field = dynamic_cast<const FieldExpr*>(subject.get());
+  bool literal_needles = !needles.empty();
+  for (const ExprPtr& e : needles) literal_needles &= e->constant() != nullptr;
+  if (share_predicates_ && field && literal_needles) {
+    // One shared predicate per needle; the expression is true if any of them matched.
+    std::vector<uint32_t> bits;
+    const std::string op_text = (n.flag ? "i" : "") + n.text;
+    for (size_t i = 0; i < needles.size(); ++i) {
+      std::string_view needle = needles[i]->constant()->s;
+      std::string what = "'" + op_text + " \"" + std::string(needle) + "\"'";
+      bits.push_back(AddShared(*needle_nodes[i],
+                               LiteralPredicate(field->id(), op, n.flag, needle), what));
+    }
+    return std::make_unique<PredicateBitsExpr>(std::move(bits));
+  }
   return std::make_unique<StringOpExpr>(op, n.flag, std::move(subject), std::move(needles));
+}
+
+uint32_t ExprCompiler::AddShared(const Node& at, const SharedPredicate& p,
+                                 const std::string& what) {
+  SourcePos pos = sources_.empty() ? SourcePos{} : sources_.back()->At(at.offset);
+  std::string suffix = macro_stack_.empty() ? "" : " (in macro " + macro_stack_.back() + ")";
+  return scope_.predicates->Add(p, pos, what, suffix);
 }
 
 ExprPtr ExprCompiler::BuildMatches(const Node& n) {
@@ -415,17 +490,23 @@ ExprPtr ExprCompiler::BuildMatches(const Node& n) {
     return nullptr;
   }
   const Node& re = *n.children[1];
+  const std::string what = "regex /" + re.text + "/";
+  if (const auto* field = dynamic_cast<const FieldExpr*>(subject.get());
+      share_predicates_ && field) {
+    SharedPredicate p = RegexPredicate(field->id(), re.text, re.regex_flags);
+    std::string reason = scope_.predicates->Check(p);
+    if (!reason.empty()) {
+      Error(re, what + " does not compile: " + reason);
+      return nullptr;
+    }
+    return std::make_unique<PredicateBitsExpr>(std::vector<uint32_t>{AddShared(re, p, what)});
+  }
   HsPattern p;
   p.expression = re.text;
-  p.flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
-  for (char f : re.regex_flags) {
-    if (f == 'i') p.flags |= HS_FLAG_CASELESS;
-    if (f == 'm') p.flags |= HS_FLAG_MULTILINE;
-    if (f == 's') p.flags |= HS_FLAG_DOTALL;
-  }
+  p.flags = RegexFlags(re.regex_flags);
   auto db = HsDatabase::Compile({p}, nullptr);
   if (!db.ok()) {
-    Error(re, "regex /" + re.text + "/ does not compile: " + db.status().message());
+    Error(re, what + " does not compile: " + db.status().message());
     return nullptr;
   }
   return std::make_unique<RegexExpr>(std::move(subject),
@@ -460,6 +541,7 @@ ExprPtr ExprCompiler::BuildCall(const Node& n) {
       return nullptr;
     }
     if (f == "len") return std::make_unique<LenExpr>(std::move(e));
+    uses_scratch_ = true;
     return std::make_unique<CaseExpr>(f == "upper", std::move(e));
   }
   if (f == "cidr_match") {

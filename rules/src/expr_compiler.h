@@ -4,10 +4,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "expr_ast.h"
 #include "expr_eval.h"
+#include "predicate_set.h"
 #include "vigil/cep/condition.h"
 #include "vigil/cep/event.h"
 #include "vigil/rules/diagnostic.h"
@@ -22,6 +24,9 @@ struct ExprSource {
   // Block scalars (| and >): where in `text` each line as written begins; `start` is then
   // the first line's first character after its indentation. Empty for other scalars.
   std::vector<size_t> block_lines;
+  // Flow scalars read from a document: the (line, column) of each byte of `text`, exact
+  // across folded lines and escapes. Empty: positions are counted from `start`.
+  std::vector<std::pair<int, int>> byte_positions;
   SourcePos At(size_t offset) const;
 };
 
@@ -60,6 +65,11 @@ struct CompileScope {
   // Templates: `key.<field>` names a field of the rule's key.
   const std::vector<std::string>* key_names = nullptr;
   cep::FieldRegistry* fields = nullptr;
+  // Where conditions put their string predicates on plain fields, to be matched by the
+  // ruleset's shared scan (architecture decision 1). Null: every predicate is evaluated
+  // directly. Values (templates) never use it: they are evaluated on whichever event an
+  // alert renders, not as a condition on a scanned event.
+  PredicateSetBuilder* predicates = nullptr;
 };
 
 // The canonical text of an expression: macros expanded, named lists inlined. Equal texts
@@ -86,6 +96,8 @@ class ExprCompiler {
   ExprPtr BuildIn(const Node& n);
   ExprPtr BuildStringOp(const Node& n);
   ExprPtr BuildMatches(const Node& n);
+  // Adds `p` to the shared predicates; `at` is where it is written, `what` names it.
+  uint32_t AddShared(const Node& at, const SharedPredicate& p, const std::string& what);
   void Error(const Node& n, std::string message);
   void Error(size_t offset, std::string message);
 
@@ -93,8 +105,12 @@ class ExprCompiler {
   Diagnostics* diags_;
   std::vector<const ExprSource*> sources_;   // innermost last: where offsets point
   std::vector<std::string> macro_stack_;     // for cycle detection
+  uint32_t depth_ = 0;                       // Build's recursion, macros expanded
+  bool too_deep_ = false;                    // reported once per expression
   bool uses_steps_ = false;
+  bool uses_scratch_ = false;  // a node computes strings (CaseExpr)
   bool failed_ = false;
+  bool share_predicates_ = false;  // compiling a condition with scope_.predicates set
 };
 
 }  // namespace vigil::rules

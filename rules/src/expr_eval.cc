@@ -1,5 +1,7 @@
 #include "expr_eval.h"
 
+#include "vigil/cep/json_array.h"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -95,10 +97,36 @@ bool LogicExpr::Test(EvalState& st) const {
   return false;
 }
 
+namespace {
+
+bool SameTypeClass(const Value& a, const Value& b) {
+  return (a.is_number() && b.is_number()) || (a.kind == b.kind && !a.is_null());
+}
+
+}  // namespace
+
 bool CompareValues(CompareOp op, const Value& a, const Value& b) {
   // A missing value compares false with anything; the compiler turns `== null` and
   // `!= null` into presence tests.
   if (a.is_null() || b.is_null()) return false;
+  // An array against a scalar: any element (ECS, Sigma and EQL semantics). `!=` holds
+  // when some element has the scalar's type and none is equal to it.
+  const bool a_array = cep::IsJsonArray(a), b_array = cep::IsJsonArray(b);
+  if (a_array != b_array) {
+    const Value& arr = a_array ? a : b;
+    const Value& scalar = a_array ? b : a;
+    if (op == CompareOp::kNe) {
+      bool comparable = false;
+      bool equal = cep::AnyArrayElement(arr.s, [&](const Value& e) {
+        comparable = comparable || SameTypeClass(e, scalar);
+        return CompareValues(CompareOp::kEq, e, scalar);
+      });
+      return comparable && !equal;
+    }
+    return cep::AnyArrayElement(arr.s, [&](const Value& e) {
+      return a_array ? CompareValues(op, e, scalar) : CompareValues(op, scalar, e);
+    });
+  }
   int c;
   if (a.is_number() && b.is_number()) {
     if (a.kind == ValueKind::kInt && b.kind == ValueKind::kInt) {
@@ -163,6 +191,10 @@ bool ValueSet::Contains(const Value& v) const {
 
 bool InExpr::Test(EvalState& st) const {
   Value v = subject_->Eval(st);
+  if (cep::IsJsonArray(v)) {  // any element in the list; `not in`: none is
+    bool any = cep::AnyArrayElement(v.s, [&](const Value& e) { return set_->Contains(e); });
+    return any != negated_;
+  }
   if (v.is_null() && !set_->Contains(v)) {
     return false;  // a missing field is in no list, and "not in" is a comparison too
   }
@@ -194,7 +226,14 @@ size_t FindFold(std::string_view hay, std::string_view needle) {
 
 bool StringOpExpr::Test(EvalState& st) const {
   Value s = subject_->Eval(st);
+  if (cep::IsJsonArray(s)) {
+    return cep::AnyArrayElement(s.s, [&](const Value& e) { return e.kind == ValueKind::kString && TestOne(e, st); });
+  }
   if (s.kind != ValueKind::kString) return false;
+  return TestOne(s, st);
+}
+
+bool StringOpExpr::TestOne(const Value& s, EvalState& st) const {
   for (const ExprPtr& n : needles_) {
     Value nv = n->Eval(st);
     if (nv.kind != ValueKind::kString) continue;
@@ -244,6 +283,7 @@ Value CaseExpr::Eval(EvalState& st) const {
 
 Value LenExpr::Eval(EvalState& st) const {
   Value v = e_->Eval(st);
+  if (cep::IsJsonArray(v)) return Value::Int(static_cast<int64_t>(cep::ArrayLength(v.s)));
   if (v.kind != ValueKind::kString) return Value::Null();
   int64_t n = 0;
   for (unsigned char c : v.s) {
@@ -298,10 +338,17 @@ bool ParseCidr(std::string_view text, Cidr* out) {
 
 bool CidrMatchExpr::Test(EvalState& st) const {
   Value v = ip_->Eval(st);
+  if (cep::IsJsonArray(v)) {  // related.ip and friends: any element
+    return cep::AnyArrayElement(v.s, [&](const Value& e) { return e.kind == ValueKind::kString && InAnyNet(e.s); });
+  }
   if (v.kind != ValueKind::kString) return false;
+  return InAnyNet(v.s);
+}
+
+bool CidrMatchExpr::InAnyNet(std::string_view ip) const {
   uint8_t addr[16];
   bool v6;
-  if (!ParseIp(v.s, addr, &v6)) return false;
+  if (!ParseIp(ip, addr, &v6)) return false;
   for (const Cidr& net : nets_) {
     int bits = net.prefix;
     int i = 0;
@@ -351,7 +398,21 @@ cep::StringArena& ThreadScratch() {
 }
 }  // namespace
 
+CompiledCondition::CompiledCondition(ExprPtr root, bool uses_steps, bool uses_scratch)
+    : root_(std::move(root)), uses_steps_(uses_steps), uses_scratch_(uses_scratch) {
+  if (const auto* p = dynamic_cast<const PredicateBitsExpr*>(root_.get())) {
+    if (auto bit = p->single_bit()) single_bit_ = *bit;
+  }
+}
+
 bool CompiledCondition::Eval(const cep::EvalContext& ctx) const {
+  if (single_bit_ >= 0) return ctx.event.predicate_bit(static_cast<uint32_t>(single_bit_));
+  if (!uses_scratch_) {
+    // Most conditions (bits, comparisons, lists) compute no strings: skip the per-thread
+    // arena, whose lookup and reset would cost as much as the rest of such a condition.
+    EvalState st{ctx, nullptr};
+    return root_->Test(st);
+  }
   cep::StringArena& scratch = ThreadScratch();
   EvalState st{ctx, &scratch};
   bool r = root_->Test(st);
@@ -372,6 +433,9 @@ namespace vigil::rules {
 
 bool RegexExpr::Test(EvalState& st) const {
   Value v = subject_->Eval(st);
+  if (cep::IsJsonArray(v)) {
+    return cep::AnyArrayElement(v.s, [&](const Value& e) { return e.kind == ValueKind::kString && db_->Matches(e.s); });
+  }
   if (v.kind != ValueKind::kString) return false;
   return db_->Matches(v.s);
 }
@@ -397,6 +461,27 @@ cep::ConditionIndex LogicExpr::Index() const {
     u = cep::ConditionIndex::Union(u, terms_[i]->Index());
   }
   return u;
+}
+
+PredicateBitsExpr::PredicateBitsExpr(std::vector<uint32_t> bits)
+    : Expr(ExprType::kBool), more_(std::move(bits)) {
+  std::sort(more_.begin(), more_.end());
+  more_.erase(std::unique(more_.begin(), more_.end()), more_.end());
+  first_ = more_.front();
+  more_.erase(more_.begin());
+}
+
+cep::ConditionIndex PredicateBitsExpr::Index() const {
+  cep::ConditionIndex i;
+  if (more_.empty()) {
+    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
+    i.bit = first_;
+  } else {
+    i.kind = cep::ConditionIndex::Kind::kAnyPredicateBit;
+    i.bits.push_back(first_);
+    i.bits.insert(i.bits.end(), more_.begin(), more_.end());
+  }
+  return i;
 }
 
 cep::ConditionIndex CompareExpr::Index() const {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <functional>
@@ -12,6 +13,7 @@
 
 #include "vigil/cep/condition.h"
 #include "vigil/cep/event.h"
+#include "predicate_set.h"
 
 namespace vigil::rules {
 
@@ -20,7 +22,8 @@ enum class ExprType { kUnknown, kNull, kBool, kNumber, kString, kList };
 
 struct EvalState {
   const cep::EvalContext& ctx;
-  cep::StringArena* scratch;  // for strings computed during this evaluation
+  // For strings computed during this evaluation; null when the expression computes none.
+  cep::StringArena* scratch;
 };
 
 class Expr {
@@ -193,10 +196,8 @@ class InExpr final : public Expr {
   bool negated_;
 };
 
-enum class StringOp { kContains, kStartsWith, kEndsWith };
-
 // Evaluates contains/startswith/endswith directly. Used where a predicate cannot come from
-// the shared Hyperscan scan (computed subjects or needles).
+// the shared Hyperscan scan (computed subjects or needles, templates).
 class StringOpExpr final : public Expr {
  public:
   StringOpExpr(StringOp op, bool ignore_case, ExprPtr subject, std::vector<ExprPtr> needles)
@@ -206,27 +207,36 @@ class StringOpExpr final : public Expr {
   bool Test(EvalState& st) const override;
 
  private:
+  bool TestOne(const cep::Value& subject, EvalState& st) const;
   StringOp op_;
   bool ignore_case_;
   ExprPtr subject_;
   std::vector<ExprPtr> needles_;  // any of them
 };
 
-// Tests a bit of the event's shared predicate results (see predicate_set.h).
-class PredicateBitExpr final : public Expr {
+// Reads the event's shared predicate results (PredicateScanner): true if any of its bits is
+// set. A string predicate on a plain field, or several ORed (`x contains ["a", "b"]`).
+class PredicateBitsExpr final : public Expr {
  public:
-  explicit PredicateBitExpr(uint32_t bit) : Expr(ExprType::kBool), bit_(bit) {}
+  // REQUIRES: bits is not empty.
+  explicit PredicateBitsExpr(std::vector<uint32_t> bits);
   cep::Value Eval(EvalState& st) const override { return cep::Value::Bool(Test(st)); }
-  bool Test(EvalState& st) const override { return st.ctx.event.predicate_bit(bit_); }
-  cep::ConditionIndex Index() const override {
-    cep::ConditionIndex i;
-    i.kind = cep::ConditionIndex::Kind::kPredicateBit;
-    i.bit = bit_;
-    return i;
+  bool Test(EvalState& st) const override {
+    if (st.ctx.event.predicate_bit(first_)) return true;
+    for (uint32_t b : more_) {
+      if (st.ctx.event.predicate_bit(b)) return true;
+    }
+    return false;
+  }
+  cep::ConditionIndex Index() const override;
+  // The bit, when there is only one.
+  std::optional<uint32_t> single_bit() const {
+    return more_.empty() ? std::optional<uint32_t>(first_) : std::nullopt;
   }
 
  private:
-  uint32_t bit_;
+  uint32_t first_;              // the lowest bit, inline: most predicates have just one
+  std::vector<uint32_t> more_;  // the others, ascending
 };
 
 class ExistsExpr final : public Expr {
@@ -249,7 +259,8 @@ class CaseExpr final : public Expr {
   ExprPtr e_;
 };
 
-// len(s): the number of characters (UTF-8 code points) of a string; null otherwise.
+// len(s): the number of characters (UTF-8 code points) of a string, the number of elements
+// of an array; null otherwise.
 class LenExpr final : public Expr {
  public:
   explicit LenExpr(ExprPtr e) : Expr(ExprType::kNumber), e_(std::move(e)) {}
@@ -278,6 +289,7 @@ class CidrMatchExpr final : public Expr {
   bool Test(EvalState& st) const override;
 
  private:
+  bool InAnyNet(std::string_view ip) const;
   ExprPtr ip_;
   std::vector<Cidr> nets_;
 };
@@ -296,8 +308,8 @@ class ArithExpr final : public Expr {
 // Adapts a compiled boolean expression to the engine's Condition.
 class CompiledCondition final : public cep::Condition {
  public:
-  CompiledCondition(ExprPtr root, bool uses_steps)
-      : root_(std::move(root)), uses_steps_(uses_steps) {}
+  // `uses_scratch`: some node computes strings (lower, upper) and needs a scratch arena.
+  CompiledCondition(ExprPtr root, bool uses_steps, bool uses_scratch);
   bool Eval(const cep::EvalContext& ctx) const override;
   bool UsesSteps() const override { return uses_steps_; }
   cep::ConditionIndex Index() const override { return root_->Index(); }
@@ -305,6 +317,10 @@ class CompiledCondition final : public cep::Condition {
  private:
   ExprPtr root_;
   bool uses_steps_;
+  bool uses_scratch_;
+  // The whole condition is one shared predicate: Eval reads its bit without walking the
+  // tree (a ruleset of keyword rules is mostly such conditions).
+  int64_t single_bit_ = -1;
 };
 
 // Evaluates `e` once against `ctx` with a private scratch arena; strings in the result
@@ -317,7 +333,8 @@ namespace vigil::rules {
 
 class HsDatabase;
 
-// `s matches /re/` evaluated directly with a one-pattern Hyperscan database.
+// `s matches /re/` evaluated directly with a one-pattern Hyperscan database, for subjects
+// the shared scan cannot see (computed values, step references, templates).
 class RegexExpr final : public Expr {
  public:
   RegexExpr(ExprPtr subject, std::shared_ptr<const HsDatabase> db)

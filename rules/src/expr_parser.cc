@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
 
@@ -14,6 +16,7 @@ std::unique_ptr<Node> Node::Clone() const {
   n->integer = integer;
   n->flag = flag;
   n->regex_flags = regex_flags;
+  n->height = height;
   for (const auto& c : children) n->children.push_back(c->Clone());
   return n;
 }
@@ -270,48 +273,79 @@ class Parser {
     return tok_.kind == Tok::kIdent && tok_.text == word;
   }
 
+  // ---- nesting: bounded, so that nothing walking the tree recursively runs out of stack ----
+  std::unique_ptr<Node> TooDeep(size_t offset) {
+    return Fail(offset, "expression nests too deeply (more than " +
+                            std::to_string(kMaxExpressionDepth) + " levels)");
+  }
+
+  // Sets the height of `n` from its children; fails if the tree gets too deep.
+  std::unique_ptr<Node> Sized(std::unique_ptr<Node> n) {
+    uint32_t below = 0;
+    for (const auto& c : n->children) below = std::max(below, c->height);
+    n->height = below + 1;
+    if (n->height > kMaxExpressionDepth) return TooDeep(n->offset);
+    return n;
+  }
+
+  // One level of the parser's recursion (parentheses, lists, calls, `not`, unary minus).
+  class Nesting {
+   public:
+    explicit Nesting(uint32_t* depth) : depth_(depth) { ++*depth_; }
+    ~Nesting() { --*depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    bool too_deep() const { return *depth_ > kMaxExpressionDepth; }
+
+   private:
+    uint32_t* depth_;
+  };
+
   std::unique_ptr<Node> Binary(NodeKind kind, std::unique_ptr<Node> l, std::unique_ptr<Node> r,
                                size_t offset, std::string op = {}) {
     auto n = std::make_unique<Node>(kind, offset);
     n->text = std::move(op);
     n->children.push_back(std::move(l));
     n->children.push_back(std::move(r));
-    return n;
+    return Sized(std::move(n));
+  }
+
+  // `a or b or c` (and the same for `and`): one node whose children are the operands, at
+  // the first operator, so that long chains do not nest.
+  template <typename ParseOperand>
+  std::unique_ptr<Node> Chain(NodeKind kind, std::string_view keyword, ParseOperand operand) {
+    auto left = operand();
+    if (!left || !IsKeyword(keyword)) return left;
+    auto chain = std::make_unique<Node>(kind, tok_.offset);
+    chain->children.push_back(std::move(left));
+    while (IsKeyword(keyword)) {
+      Advance();
+      auto right = operand();
+      if (!right) return nullptr;
+      chain->children.push_back(std::move(right));
+    }
+    return Sized(std::move(chain));
   }
 
   std::unique_ptr<Node> ParseOr() {
-    auto left = ParseAnd();
-    while (left && IsKeyword("or")) {
-      size_t off = tok_.offset;
-      Advance();
-      auto right = ParseAnd();
-      if (!right) return nullptr;
-      left = Binary(NodeKind::kOr, std::move(left), std::move(right), off);
-    }
-    return left;
+    return Chain(NodeKind::kOr, "or", [this] { return ParseAnd(); });
   }
 
   std::unique_ptr<Node> ParseAnd() {
-    auto left = ParseNot();
-    while (left && IsKeyword("and")) {
-      size_t off = tok_.offset;
-      Advance();
-      auto right = ParseNot();
-      if (!right) return nullptr;
-      left = Binary(NodeKind::kAnd, std::move(left), std::move(right), off);
-    }
-    return left;
+    return Chain(NodeKind::kAnd, "and", [this] { return ParseNot(); });
   }
 
   std::unique_ptr<Node> ParseNot() {
     if (IsKeyword("not")) {
       size_t off = tok_.offset;
+      Nesting nesting(&depth_);
+      if (nesting.too_deep()) return TooDeep(off);
       Advance();
       auto operand = ParseNot();
       if (!operand) return nullptr;
       auto n = std::make_unique<Node>(NodeKind::kNot, off);
       n->children.push_back(std::move(operand));
-      return n;
+      return Sized(std::move(n));
     }
     return ParseComparison();
   }
@@ -359,7 +393,7 @@ class Parser {
       }
       if (!list) return nullptr;
       auto n = Binary(NodeKind::kIn, std::move(left), std::move(list), off);
-      n->flag = negated;
+      if (n) n->flag = negated;
       return n;
     }
     static constexpr std::string_view kStringOps[] = {"contains", "startswith", "endswith"};
@@ -371,7 +405,7 @@ class Parser {
         if (!right) return nullptr;
         auto n = Binary(NodeKind::kStringOp, std::move(left), std::move(right), off,
                         std::string(sop));
-        n->flag = ci;
+        if (n) n->flag = ci;
         return n;
       }
     }
@@ -414,6 +448,8 @@ class Parser {
   }
 
   std::unique_ptr<Node> ParseUnary() {
+    Nesting nesting(&depth_);
+    if (nesting.too_deep()) return TooDeep(tok_.offset);
     if (tok_.kind == Tok::kMinus) {
       size_t off = tok_.offset;
       Advance();
@@ -427,7 +463,7 @@ class Parser {
       }
       auto n = std::make_unique<Node>(NodeKind::kNegate, off);
       n->children.push_back(std::move(operand));
-      return n;
+      return Sized(std::move(n));
     }
     return ParsePrimary();
   }
@@ -449,7 +485,7 @@ class Parser {
       }
       if (tok_.kind == Tok::kRBracket) {
         Advance();
-        return list;
+        return Sized(std::move(list));
       }
       return FailExpected("',' or ']' in list");
     }
@@ -554,7 +590,7 @@ class Parser {
       }
       if (tok_.kind == Tok::kRParen) {
         Advance();
-        return call;
+        return Sized(std::move(call));
       }
       return FailExpected("',' or ')' in call to " + call->text);
     }
@@ -563,6 +599,7 @@ class Parser {
   std::string_view src_;
   size_t pos_ = 0;
   Token tok_;
+  uint32_t depth_ = 0;  // current recursion, in Nesting levels
   bool failed_ = false;
   ParseError error_;
 };
@@ -602,13 +639,15 @@ std::string DebugString(const Node& n) {
       return out + ")";
     case NodeKind::kNot: return "(not " + DebugString(*n.children[0]) + ")";
     case NodeKind::kAnd:
-      out = "(";
-      kids(" and ");
-      return out + ")";
     case NodeKind::kOr:
-      out = "(";
-      kids(" or ");
-      return out + ")";
+      // Nested to the left, as binary operators print: ((a and b) and c).
+      out.assign(n.children.size() - 1, '(');
+      for (size_t i = 0; i < n.children.size(); ++i) {
+        if (i) out += n.kind == NodeKind::kAnd ? " and " : " or ";
+        out += DebugString(*n.children[i]);
+        if (i) out += ')';
+      }
+      return out;
     case NodeKind::kCompare:
     case NodeKind::kArith:
       return "(" + DebugString(*n.children[0]) + " " + n.text + " " +

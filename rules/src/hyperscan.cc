@@ -61,7 +61,10 @@ Result<std::unique_ptr<HsDatabase>> HsDatabase::Compile(const std::vector<HsPatt
                        static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
                        &err) != HS_SUCCESS) {
     std::string msg = err && err->message ? err->message : "unknown Hyperscan error";
-    if (bad_index) *bad_index = err && err->expression >= 0 ? static_cast<size_t>(err->expression) : 0;
+    if (bad_index) {
+      *bad_index = err && err->expression >= 0 ? static_cast<size_t>(err->expression)
+                                               : kUnattributed;
+    }
     hs_free_compile_error(err);
     return Status::InvalidArgument(msg);
   }

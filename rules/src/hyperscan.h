@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "vigil/cep/status.h"
@@ -26,16 +27,18 @@ class HsDatabase {
   HsDatabase(const HsDatabase&) = delete;
   HsDatabase& operator=(const HsDatabase&) = delete;
 
-  // Compiles `patterns` into one database. On a bad pattern the error names its index
-  // (`*bad_index`) and Hyperscan's reason.
+  // Compiles `patterns` into one database. On failure the error is Hyperscan's reason and
+  // `*bad_index` the index of the pattern at fault, or kUnattributed when Hyperscan blames
+  // none (a resource limit of the patterns together).
   static Result<std::unique_ptr<HsDatabase>> Compile(const std::vector<HsPattern>& patterns,
                                                      size_t* bad_index);
+  static constexpr size_t kUnattributed = static_cast<size_t>(-1);
 
   // Calls on_match(id) for each pattern that matches `data` (with HS_FLAG_SINGLEMATCH, at
   // most once per pattern). Returns false if Hyperscan failed.
   template <typename F>
   bool Scan(std::string_view data, F&& on_match) const {
-    return ScanRaw(data, &Trampoline<F>, &on_match);
+    return ScanRaw(data, &Trampoline<std::remove_reference_t<F>>, &on_match);
   }
   // True if any pattern matches.
   bool Matches(std::string_view data) const;

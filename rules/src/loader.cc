@@ -1,10 +1,11 @@
 // Rule files → Ruleset: YAML reading, validation with positions, and compilation.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "expr_compiler.h"
 #include "vigil/rules/ruleset.h"
@@ -55,12 +56,20 @@ uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
   return h;
 }
 
+// Names are checked by character class: libstdc++'s std::regex_match recurses once per
+// character and overflowed the stack on a 30,000-character rule id.
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsIdChar(char c) { return (c >= 'a' && c <= 'z') || IsDigit(c) || c == '_' || c == '.' || c == '-'; }
+bool IsStepNameChar(char c) { return IsLetter(c) || IsDigit(c) || c == '_' || c == '-'; }
+bool IsNameChar(char c) { return IsLetter(c) || IsDigit(c) || c == '_'; }
+bool AllOf(std::string_view s, bool (*ok)(char)) { return std::all_of(s.begin(), s.end(), ok); }
+
 // The entries of a YAML mapping, checked against the keys a context allows.
 class MapView {
  public:
   MapView(const std::string& file, const YAML::Node& node, const char* what,
-          const std::vector<std::string>& allowed, Diagnostics* diags)
-      : file_(file) {
+          const std::vector<std::string>& allowed, Diagnostics* diags) {
     if (!node.IsMap()) {
       diags->push_back({PosOf(file, node), std::string(what) + " must be a mapping"});
       ok_ = false;
@@ -71,7 +80,10 @@ class MapView {
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string msg = "unknown key '" + key + "' in " + what;
         std::string hint = SuggestClosest(key, allowed);
-        if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
+        if (!hint.empty()) {
+          msg += "; did you mean '" + hint + "'?";
+          misspelt_.push_back(hint);
+        }
         diags->push_back({PosOf(file, it->first), msg});
         continue;
       }
@@ -87,6 +99,18 @@ class MapView {
 
   bool ok() const { return ok_; }
   bool has(const std::string& key) const { return find(key) != nullptr; }
+  // A required key that is missing need not be reported again when an unknown key was
+  // reported as its misspelling ("unknown key 'wher'; did you mean 'where'?").
+  bool missing(const std::string& key) const {
+    return !has(key) &&
+           std::find(misspelt_.begin(), misspelt_.end(), key) == misspelt_.end();
+  }
+  bool missing_all(const std::vector<std::string>& keys) const {
+    for (const std::string& k : keys) {
+      if (!missing(k)) return false;
+    }
+    return true;
+  }
   // The value node, or an invalid node when absent.
   YAML::Node get(const std::string& key) const {
     const Entry* e = find(key);
@@ -108,8 +132,8 @@ class MapView {
     }
     return nullptr;
   }
-  const std::string& file_;
   std::vector<Entry> entries_;
+  std::vector<std::string> misspelt_;  // the keys unknown keys were taken for
   bool ok_ = true;
 };
 
@@ -131,9 +155,36 @@ class Loader {
     try {
       doc.root = YAML::Load(text);
       doc.parsed = true;
+      YAML::Mark at;
+      LaterDocument later = FindLaterDocument(text, &at);
+      SourcePos later_pos{path, at.line + 1, at.column + 1};
+      if (later == LaterDocument::kSecond) {
+        Error(later_pos, "a rule file holds one YAML document; this is a second one (put it in "
+                         "a file of its own)");
+        doc.parsed = false;
+      } else if (later == LaterDocument::kStuck) {
+        size_t offset = static_cast<size_t>(std::max(at.pos, 0));
+        std::string what = offset < text.size() && text[offset] > ' ' && text[offset] < 127
+                               ? "'" + std::string(1, text[offset]) + "'"
+                               : "text";
+        Error(later_pos, "YAML syntax error: unexpected " + what);
+        doc.parsed = false;
+      }
+      SourcePos open;
+      if (doc.parsed && UnterminatedQuote(path, text, doc.root, &open)) {
+        Error(open, "YAML syntax error: this quoted string has no closing quote");
+        doc.parsed = false;
+      }
     } catch (const YAML::ParserException& e) {
       SourcePos pos{path, e.mark.line + 1, e.mark.column + 1};
-      Error(pos, "YAML syntax error: " + e.msg);
+      std::string msg = "YAML syntax error: " + e.msg;
+      // What yaml-cpp says when a key is indented less than the block it belongs to.
+      size_t at = static_cast<size_t>(std::max(e.mark.pos, 0));
+      if ((e.msg == "end of map not found" || e.msg == "end of sequence not found") &&
+          at < text.size() && std::isalnum(static_cast<unsigned char>(text[at]))) {
+        msg += " (check the indentation of this line)";
+      }
+      Error(pos, msg);
     } catch (const YAML::Exception& e) {
       Error(SourcePos{path, 0, 0}, std::string("YAML error: ") + e.what());
     }
@@ -166,9 +217,17 @@ class Loader {
 
   Ruleset Finish() {
     for (FileDoc& doc : docs_) CollectDefinitions(doc);
-    std::vector<std::pair<std::string, Rule>> loaded;  // file, rule
+    struct Loaded {
+      std::string file;
+      uint32_t serial;  // its owner number for the shared predicates
+      Rule rule;
+    };
+    std::vector<Loaded> loaded;
+    uint32_t serial = 0;
     for (FileDoc& doc : docs_) {
       if (!doc.parsed || !doc.root.IsMap()) continue;
+      test_json_budget_ = TestJsonBudget(doc);
+      test_json_reported_ = false;
       for (auto it = doc.root.begin(); it != doc.root.end(); ++it) {
         if (it->first.Scalar() != "rules") continue;
         // A copy (a cheap handle): `it->` returns a temporary that a reference would outlive.
@@ -180,25 +239,52 @@ class Loader {
         }
         for (const YAML::Node& r : rules) {
           Rule rule;
-          if (LoadRule(doc.path, r, &rule)) loaded.emplace_back(doc.path, std::move(rule));
+          predicates_.SetOwner(serial);
+          if (LoadRule(doc.path, r, &rule)) loaded.push_back({doc.path, serial, std::move(rule)});
+          ++serial;
         }
       }
     }
     // Ids are unique across the ruleset.
     std::map<std::string, SourcePos> seen;
-    for (const auto& [file, rule] : loaded) {
-      auto [it, inserted] = seen.emplace(rule.id, rule.pos);
+    for (const Loaded& l : loaded) {
+      auto [it, inserted] = seen.emplace(l.rule.id, l.rule.pos);
       if (!inserted) {
-        Error(rule.pos, "duplicate rule id '" + rule.id + "' (first defined at " +
-                            it->second.file + ":" + std::to_string(it->second.line) + ")");
+        Error(l.rule.pos, "duplicate rule id '" + l.rule.id + "' (first defined at " +
+                              it->second.file + ":" + std::to_string(it->second.line) + ":" +
+                              std::to_string(it->second.column) + ")");
       }
     }
-    // A file with any error contributes nothing.
+    // A file with any error contributes nothing. The shared predicates of the rules that
+    // remain compile into one database per field; a pattern Hyperscan rejects only then
+    // (resource limits) is an error where it is written, and its rules do not load either.
     std::set<std::string> bad_files;
-    for (const Diagnostic& d : *diags_) bad_files.insert(d.pos.file);
-    for (auto& [file, rule] : loaded) {
-      if (!bad_files.count(file)) result_.rules.push_back(std::move(rule));
+    std::set<uint32_t> rejected;
+    auto keep = [&](const Loaded& l) { return !bad_files.count(l.file) && !rejected.count(l.serial); };
+    for (;;) {
+      for (const Diagnostic& d : *diags_) bad_files.insert(d.pos.file);
+      std::vector<bool> kept(serial, false);
+      for (const Loaded& l : loaded) kept[l.serial] = keep(l);
+      std::vector<PredicateSetBuilder::Rejection> rejections;
+      result_.predicates =
+          predicates_.Build([&](uint32_t owner) { return kept[owner]; }, &rejections);
+      if (rejections.empty()) break;
+      for (PredicateSetBuilder::Rejection& r : rejections) {
+        rejected.insert(r.owner);
+        diags_->push_back(std::move(r.diag));
+      }
     }
+    for (Loaded& l : loaded) {
+      if (keep(l)) result_.rules.push_back(std::move(l.rule));
+    }
+    // In file order, and by position within a file, as a reader goes through them.
+    std::map<std::string, size_t> file_order;
+    for (const std::string& f : result_.files) file_order.emplace(f, file_order.size());
+    for (const Diagnostic& d : *diags_) file_order.emplace(d.pos.file, file_order.size());
+    std::stable_sort(diags_->begin(), diags_->end(), [&](const Diagnostic& a, const Diagnostic& b) {
+      return std::make_tuple(file_order.at(a.pos.file), a.pos.line, a.pos.column) <
+             std::make_tuple(file_order.at(b.pos.file), b.pos.line, b.pos.column);
+    });
     // The same error reached through a macro used by several rules is reported once.
     std::vector<Diagnostic> unique;
     std::set<std::string> texts;
@@ -261,8 +347,8 @@ class Loader {
   }
 
   bool CheckName(const std::string& file, const YAML::Node& key, const char* what) {
-    static const std::regex kName("[A-Za-z_][A-Za-z0-9_]*");
-    if (!std::regex_match(key.Scalar(), kName)) {
+    const std::string& name = key.Scalar();
+    if (name.empty() || IsDigit(name[0]) || !AllOf(name, IsNameChar)) {
       Error(PosOf(file, key), std::string(what) + " name '" + key.Scalar() +
                                   "' must be letters, digits and '_' (not starting with a digit)");
       return false;
@@ -421,6 +507,7 @@ class Loader {
     scope.macros = &macros_;
     scope.lists = &lists_;
     scope.fields = fields_;
+    scope.predicates = &predicates_;
     return scope;
   }
 
@@ -454,10 +541,9 @@ class Loader {
 
     // Identity and metadata.
     if (!m.has("id")) {
-      Error(rule->pos, "rule has no 'id'");
+      if (m.missing("id")) Error(rule->pos, "rule has no 'id'");
     } else if (ReadString(file, m.get("id"), "id", &rule->id)) {
-      static const std::regex kId("[a-z0-9_.-]+");
-      if (!std::regex_match(rule->id, kId)) {
+      if (rule->id.empty() || !AllOf(rule->id, IsIdChar)) {
         Error(PosOf(file, m.get("id")),
               "id '" + rule->id + "' must use only a-z, 0-9, '_', '.' and '-'");
       }
@@ -481,9 +567,7 @@ class Loader {
     if (m.has("stream")) ReadString(file, m.get("stream"), "stream", &rule->stream);
     if (m.has("sinks")) ReadStringList(file, m.get("sinks"), "sinks", &rule->sinks);
     if (m.has("enabled")) {
-      bool enabled = true;
-      ReadBool(file, m.get("enabled"), "enabled", &enabled);
-      (void)enabled;  // loading a disabled rule is the daemon's business
+      ReadBool(file, m.get("enabled"), "enabled", &rule->enabled);
     }
 
     cep::RuleSpec& spec = rule->spec;
@@ -516,7 +600,7 @@ class Loader {
             who + ": 'where' and 'pattern' do not go together; put the condition in the steps");
     } else if (has_pattern && has_threshold) {
       Error(PosOf(file, m.key_node("threshold")), who + ": 'pattern' and 'threshold' do not go together");
-    } else if (!has_pattern && !has_where && !has_threshold) {
+    } else if (m.missing_all({"where", "pattern", "threshold"})) {
       Error(rule->pos, who + " needs one of 'where', 'pattern' or 'threshold'");
     }
 
@@ -563,7 +647,7 @@ class Loader {
       }
     }
     if (has_pattern && !spec.steps.empty() && spec.steps.back().absent && spec.within <= 0) {
-      Error(PosOf(file, m.get("pattern")),
+      Error(AbsentKeyPos(file, m.get("pattern")),
             who + ": a pattern that ends with an absent step needs 'within' (the deadline)");
     }
     if (m.has("suppress")) {
@@ -584,6 +668,15 @@ class Loader {
 
     rule->semantics_hash = Fnv1a(canon);
     return diags_->size() == errors_before;
+  }
+
+  // Where the last step of a pattern says `absent:` (or the step, if it cannot be found).
+  SourcePos AbsentKeyPos(const std::string& file, const YAML::Node& pattern) const {
+    const YAML::Node last = pattern[pattern.size() - 1];
+    for (auto it = last.begin(); it != last.end(); ++it) {
+      if (it->first.Scalar() == "absent") return PosOf(file, it->first);
+    }
+    return PosOf(file, last);
   }
 
   void LoadPattern(const std::string& file, const YAML::Node& n, const std::string& who,
@@ -607,10 +700,9 @@ class Loader {
       if (!m.ok()) continue;
       cep::StepSpec step;
       if (!m.has("step")) {
-        Error(PosOf(file, s), "step has no name ('step: <name>')");
+        if (m.missing("step")) Error(PosOf(file, s), "step has no name ('step: <name>')");
       } else if (ReadString(file, m.get("step"), "step", &step.name)) {
-        static const std::regex kStepName("[A-Za-z0-9_-]+");
-        if (!std::regex_match(step.name, kStepName)) {
+        if (step.name.empty() || !AllOf(step.name, IsStepNameChar)) {
           Error(PosOf(file, m.get("step")),
                 "step name '" + step.name + "' must use only letters, digits, '_' and '-'");
         }
@@ -625,17 +717,20 @@ class Loader {
       scope.steps = names;
       scope.visible_through = static_cast<int>(i);
       if (!m.has("where")) {
-        Error(PosOf(file, s), where_what + " has no 'where'");
+        if (m.missing("where")) Error(PosOf(file, s), where_what + " has no 'where'");
       } else {
         step.where = Condition(file, m.get("where"), where_what + ".where", scope, canon);
       }
+      bool contiguity_given = false;
       if (m.has("contiguity")) {
         std::string c;
         if (ReadString(file, m.get("contiguity"), "contiguity", &c)) {
+          contiguity_given = true;
           if (c == "strict") step.contiguity = cep::Contiguity::kStrict;
           else if (c == "relaxed") step.contiguity = cep::Contiguity::kRelaxed;
           else if (c == "any") step.contiguity = cep::Contiguity::kAny;
           else {
+            contiguity_given = false;
             std::string msg = "contiguity '" + c + "' must be strict, relaxed or any";
             std::string hint = SuggestClosest(c, {"strict", "relaxed", "any"});
             if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
@@ -659,6 +754,10 @@ class Loader {
       auto bad = [&](const char* key, const std::string& why) {
         Error(PosOf(file, m.key_node(key)), "step " + step.name + ": " + why);
       };
+      if (i == 0 && contiguity_given) {
+        bad("contiguity", "the first step has no step before it; 'contiguity' says how a step "
+                          "follows the one before, so it belongs on later steps");
+      }
       bool looping = step.max_count > 1;
       if (!looping) {
         if (step.greedy) bad("greedy", "'greedy' applies to looping steps (count above 1)");
@@ -709,7 +808,9 @@ class Loader {
     if (!m.ok()) return;
     uint64_t min = 1, max = cep::StepSpec::kUnbounded;
     if (!m.has("min")) {
-      Error(PosOf(file, n), "count needs 'min' (and optionally 'max'), e.g. {min: 5}");
+      if (m.missing("min")) {
+        Error(PosOf(file, n), "count needs 'min' (and optionally 'max'), e.g. {min: 5}");
+      }
       return;
     }
     ReadCount(file, m.get("min"), "count.min", 0, &min);
@@ -727,16 +828,21 @@ class Loader {
   void LoadSkip(const std::string& file, const YAML::Node& n, const std::vector<std::string>& steps,
                 cep::RuleSpec* spec, std::string* canon) {
     std::string kind, step;
+    SourcePos step_pos = PosOf(file, n);  // where the step's name is written
     if (n.IsMap() && n.size() == 1) {
       kind = n.begin()->first.Scalar();
       step = n.begin()->second.Scalar();
+      step_pos = PosOf(file, n.begin()->second);
     } else if (n.IsScalar()) {
       kind = n.Scalar();
       size_t colon = kind.find(':');
       if (colon != std::string::npos) {
-        step = kind.substr(colon + 1);
+        size_t name = kind.find_first_not_of(' ', colon + 1);
+        if (name != std::string::npos) {
+          step = kind.substr(name);
+          step_pos = SourceOf(file, n).At(name);
+        }
         kind = kind.substr(0, colon);
-        while (!step.empty() && step.front() == ' ') step.erase(step.begin());
       }
     } else {
       Error(PosOf(file, n), "skip must be no_skip, to_next, past_last_event, to_first:<step> or to_last:<step>");
@@ -766,12 +872,12 @@ class Loader {
         std::string msg = "skip " + kind + ": no step named '" + step + "'";
         std::string hint = SuggestClosest(step, steps);
         if (!hint.empty()) msg += "; did you mean '" + hint + "'?";
-        Error(PosOf(file, n), msg);
+        Error(step_pos, msg);
         return;
       }
       spec->skip_step = step;
     } else if (!step.empty()) {
-      Error(PosOf(file, n), "skip " + kind + " takes no step");
+      Error(step_pos, "skip " + kind + " takes no step");
     }
     *canon += "skip=" + kind + ":" + step + "\n";
   }
@@ -781,7 +887,9 @@ class Loader {
     MapView m(file, n, "threshold", {"count", "distinct", "sum", "value", "window"}, diags_);
     if (!m.ok()) return;
     if (!m.has("window")) {
-      Error(PosOf(file, n), "threshold needs 'window', e.g. {count: 10, window: 1m}");
+      if (m.missing("window")) {
+        Error(PosOf(file, n), "threshold needs 'window', e.g. {count: 10, window: 1m}");
+      }
     } else {
       ReadDuration(file, m.get("window"), "threshold.window", &t->window);
     }
@@ -805,7 +913,9 @@ class Loader {
       uint64_t count = 0;
       if (m.has("value")) Error(PosOf(file, m.key_node("value")), "'value' goes with 'sum'; use 'count'");
       if (!m.has("count")) {
-        Error(PosOf(file, n), "threshold needs 'count' (or 'sum' and 'value')");
+        if (m.missing_all({"count", "sum"})) {
+          Error(PosOf(file, n), "threshold needs 'count' (or 'sum' and 'value')");
+        }
       } else if (ReadCount(file, m.get("count"), "threshold.count", 1, &count)) {
         t->bound = static_cast<double>(count);
       }
@@ -850,6 +960,12 @@ class Loader {
       ExprSource inner;
       inner.start = src.At(open + 2);
       inner.text = text.substr(open + 2, close - open - 2);
+      if (inner.start.line > 0) {
+        for (size_t k = open + 2; k < close; ++k) {
+          SourcePos at = src.At(k);
+          inner.byte_positions.emplace_back(at.line, at.column);
+        }
+      }
       ExprCompiler compiler(scope, diags_);
       bool uses_steps = false;
       ExprPtr e = compiler.CompileValue(inner, &uses_steps);
@@ -861,6 +977,17 @@ class Loader {
     if (!ok) return nullptr;
     parts.push_back(Template::Part{std::move(literal), nullptr});
     return std::make_shared<Template>(std::move(parts), steps);
+  }
+
+  // `n` as JSON for a test, out of the file's budget for test data (reported once).
+  bool TestJson(const std::string& file, const YAML::Node& n, const char* what, std::string* out) {
+    std::string why;
+    if (AppendNodeJson(n, &test_json_budget_, out, &why)) return true;
+    if (!test_json_reported_) {
+      Error(PosOf(file, n), std::string(what) + " " + why);
+      test_json_reported_ = why.rfind("is too large", 0) == 0;
+    }
+    return false;
   }
 
   void LoadTests(const std::string& file, const YAML::Node& n, std::vector<RuleTest>* tests) {
@@ -886,7 +1013,7 @@ class Loader {
           continue;
         }
         std::string json;
-        AppendNodeJson(e, &json);
+        if (!TestJson(file, e, "test event", &json)) continue;
         test.events.push_back(std::move(json));
       }
       YAML::Node expect = m.get("expect");
@@ -909,7 +1036,7 @@ class Loader {
             } else {
               for (auto it = k.begin(); it != k.end(); ++it) {
                 std::string v;
-                AppendNodeJson(it->second, &v);
+                if (!TestJson(file, it->second, "expected key value", &v)) continue;
                 ea.key.emplace_back(it->first.Scalar(), v);
               }
             }
@@ -947,7 +1074,15 @@ class Loader {
   std::vector<FileDoc> docs_;
   MacroTable macros_;
   ListTable lists_;
+  PredicateSetBuilder predicates_;
   Ruleset result_;
+  // How much JSON the tests of one file may hold: written out, JSON is about as long as
+  // the YAML it comes from; only aliases make it grow much beyond (1 MiB at least).
+  static size_t TestJsonBudget(const FileDoc& doc) {
+    return std::max<size_t>(1 << 20, 8 * doc.text.size());
+  }
+  size_t test_json_budget_ = 0;
+  bool test_json_reported_ = false;
 };
 
 }  // namespace

@@ -30,6 +30,7 @@ cep::ProcessResult EngineHarness::Feed(const std::string& json) {
   std::string error;
   INFO(json);
   REQUIRE(decoder_->Decode(json, e.get(), &error) == ingest::DecodeResult::kOk);
+  rules_.predicates->Scan(e.get());
   fed_.push_back(e);
   return engine_->Process(std::move(e));
 }

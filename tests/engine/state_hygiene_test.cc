@@ -88,7 +88,6 @@ rules:
     pattern:
       - step: a
         where: 'action == "a"'
-        contiguity: strict
       - step: b
         where: 'action == "b"'
         count: {min: 1}

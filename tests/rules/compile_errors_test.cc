@@ -156,13 +156,32 @@ TEST_CASE("compile: macro cycles are errors, not stack overflows", "[rules][comp
   fx.AddMacro("self", "self or x == 1");
   fx.AddMacro("ping", "pong and y");
   fx.AddMacro("pong", "not ping");
-  CHECK(Errors(fx, "self") == "<input>: macro 'self' refers to itself (in macro self)");
-  CHECK(Errors(fx, "ping") == "<input>: macro 'ping' refers to itself (in macro pong)");
-  CHECK(Errors(fx, "x == 1 and pong") == "<input>: macro 'pong' refers to itself (in macro ping)");
+  CHECK(Errors(fx, "self") ==
+        "<input>: macro 'self' refers to itself: self -> self (in macro self)");
+  CHECK(Errors(fx, "ping") ==
+        "<input>: macro 'ping' refers to itself: ping -> pong -> ping (in macro pong)");
+  CHECK(Errors(fx, "x == 1 and pong") ==
+        "<input>: macro 'pong' refers to itself: pong -> ping -> pong (in macro ping)");
   // Using a macro twice side by side is not a cycle.
   fx.AddMacro("leaf", "x == 1");
   fx.AddMacro("both", "leaf and leaf");
   CHECK(Errors(fx, "both or leaf") == "ok");
+}
+
+TEST_CASE("compile: a bare name spelt like a macro is an undefined macro", "[rules][compile]") {
+  ExprFixture fx;
+  fx.AddMacro("ssh_failure", "action == 'ssh' and outcome == 'failure'");
+  CHECK(Errors(fx, "ssh_failur and user == 'root'") ==
+        "<input>: no macro named 'ssh_failur'; did you mean 'ssh_failure'? (for a field of that "
+        "name write field(\"ssh_failur\"))");
+  CHECK(Errors(fx, "not ssh_falure") ==
+        "<input>: no macro named 'ssh_falure'; did you mean 'ssh_failure'? (for a field of that "
+        "name write field(\"ssh_falure\"))");
+  // A name like no macro, a dotted path, field("...") and a comparison read fields.
+  CHECK(Errors(fx, "enabled and ssh_failure") == "ok");
+  CHECK(Errors(fx, "ssh.failur") == "ok");
+  CHECK(Errors(fx, "field(\"ssh_failur\")") == "ok");
+  CHECK(Errors(fx, "ssh_failur == true") == "ok");
 }
 
 TEST_CASE("compile: using a macro that does not parse is an error at the use", "[rules][compile]") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "expr_compiler.h"
+#include "predicate_set.h"
 #include "vigil/cep/condition.h"
 #include "vigil/cep/event.h"
 #include "vigil/cep/value.h"
@@ -77,10 +78,31 @@ class ExprFixture {
     scope_.visible_through = visible_through;
   }
 
-  // Compiles a condition; null (with diags filled) when it does not compile.
+  // Compiles a condition with every predicate evaluated directly; null (with diags
+  // filled) when it does not compile.
   std::shared_ptr<const cep::Condition> Condition(const std::string& text) {
     ExprSource src = Source(text);
     return ExprCompiler(scope_, &diags).CompileCondition(src);
+  }
+
+  // A condition compiled as the loader compiles it: string predicates on plain fields go
+  // to a shared Hyperscan scan, and events must be scanned before they are evaluated.
+  struct Shared {
+    std::shared_ptr<const cep::Condition> condition;  // null: did not compile
+    std::unique_ptr<PredicateScanner> scanner;
+  };
+  Shared SharedCondition(const std::string& text) {
+    ExprSource src = Source(text);
+    PredicateSetBuilder builder;
+    CompileScope scope = scope_;
+    scope.predicates = &builder;
+    Shared out;
+    out.condition = ExprCompiler(scope, &diags).CompileCondition(src);
+    std::vector<PredicateSetBuilder::Rejection> rejected;
+    out.scanner = builder.Build([](uint32_t) { return true; }, &rejected);
+    for (auto& r : rejected) diags.push_back(std::move(r.diag));
+    if (!rejected.empty()) out.condition = nullptr;
+    return out;
   }
 
   ExprPtr Value(const std::string& text) {

@@ -20,13 +20,25 @@ using testing::N;
 using testing::S;
 
 // "true" or "false" for `text` over an event with `values`, or "error: ..." when the text
-// does not compile.
+// does not compile. Every condition is compiled twice, with its string predicates
+// evaluated directly and through the shared Hyperscan scan the loader uses; the two must
+// agree.
 std::string When(ExprFixture& fx, const std::string& text, const Fields& values,
                  const cep::StepEvents* steps = nullptr) {
+  fx.diags.clear();
   auto cond = fx.Condition(text);
   if (!cond) return "error: " + fx.DiagText();
+  auto shared = fx.SharedCondition(text);
+  if (!shared.condition) return "error (shared scan only): " + fx.DiagText();
   auto event = fx.MakeEvent(values);
-  return cond->Eval(cep::EvalContext{*event, steps}) ? "true" : "false";
+  bool direct = cond->Eval(cep::EvalContext{*event, steps});
+  shared.scanner->Scan(event.get());
+  bool scanned = shared.condition->Eval(cep::EvalContext{*event, steps});
+  if (direct != scanned) {
+    return std::string("direct says ") + (direct ? "true" : "false") + ", shared scan says " +
+           (scanned ? "true" : "false");
+  }
+  return direct ? "true" : "false";
 }
 
 // The value of `text` as compact JSON, or "error: ...".
@@ -431,6 +443,58 @@ TEST_CASE("eval: a condition says whether it reads steps", "[rules][eval]") {
   CHECK_FALSE(plain->UsesSteps());
   CHECK(iterative->UsesSteps());
   CHECK(aggregate->UsesSteps());
+}
+
+}  // namespace vigil::rules
+
+namespace vigil::rules {
+namespace {
+
+cep::Value J(std::string_view json) { return cep::Value::Json(json); }
+
+}  // namespace
+
+TEST_CASE("eval: an array field matches when any element does", "[rules][eval][array]") {
+  ExprFixture fx;
+  const Fields ev = {{"event.category", J(R"(["network", "intrusion_detection"])")},
+                     {"related.ip", J(R"([ "10.0.0.1" , "fe80::1" ])")},
+                     {"ports", J("[22, 443, 8080]")},
+                     {"flags", J("[true]")},
+                     {"mixed", J(R"(["a\"b", "caf\u00e9", 7, null, [1, 2], {"k": "network"}])")},
+                     {"empty", J("[]")},
+                     {"obj", J(R"({"network": 1})")}};
+  CHECK(When(fx, R"(event.category == "network")", ev) == "true");
+  CHECK(When(fx, R"(event.category == "web")", ev) == "false");
+  CHECK(When(fx, R"("network" == event.category)", ev) == "true");
+  CHECK(When(fx, R"(event.category in ["web", "intrusion_detection"])", ev) == "true");
+  CHECK(When(fx, R"(event.category not in ["web", "file"])", ev) == "true");
+  CHECK(When(fx, R"(event.category not in ["network"])", ev) == "false");
+  CHECK(When(fx, R"(event.category contains "work")", ev) == "true");
+  CHECK(When(fx, R"(event.category startswith "intr")", ev) == "true");
+  CHECK(When(fx, R"(event.category endswith "detection")", ev) == "true");
+  CHECK(When(fx, R"(event.category startswith "detection")", ev) == "false");  // per element
+  CHECK(When(fx, R"(event.category icontains "NETWORK")", ev) == "true");
+  CHECK(When(fx, R"(event.category matches /^intrusion_/)", ev) == "true");
+  CHECK(When(fx, R"(cidr_match(related.ip, "10.0.0.0/8"))", ev) == "true");
+  CHECK(When(fx, R"(cidr_match(related.ip, "192.168.0.0/16"))", ev) == "false");
+  CHECK(When(fx, R"(ports == 443)", ev) == "true");
+  CHECK(When(fx, R"(ports > 8000)", ev) == "true");
+  CHECK(When(fx, R"(ports < 22)", ev) == "false");
+  CHECK(When(fx, R"(ports != 443)", ev) == "false");  // one element is 443
+  CHECK(When(fx, R"(ports != 25)", ev) == "true");    // none is
+  CHECK(When(fx, R"(ports != "22")", ev) == "false"); // no element is a string: not comparable
+  CHECK(When(fx, R"(flags == true)", ev) == "true");
+  CHECK(When(fx, R"(mixed == "a\"b")", ev) == "true");  // escapes are undone
+  CHECK(When(fx, R"(mixed == "café")", ev) == "true");
+  CHECK(When(fx, R"(mixed == 7)", ev) == "true");
+  CHECK(When(fx, R"(mixed == "network")", ev) == "false");  // nested values are not elements
+  CHECK(When(fx, R"(empty == "x")", ev) == "false");
+  CHECK(When(fx, R"(empty != "x")", ev) == "false");
+  CHECK(When(fx, R"(empty not in ["x"])", ev) == "true");
+  CHECK(When(fx, R"(obj == "network")", ev) == "false");  // objects are not arrays
+  CHECK(ValueOf(fx, "len(ports)", ev) == "3");
+  CHECK(ValueOf(fx, "len(empty)", ev) == "0");
+  CHECK(ValueOf(fx, "len(mixed)", ev) == "6");
 }
 
 }  // namespace vigil::rules

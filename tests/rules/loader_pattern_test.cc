@@ -87,9 +87,22 @@ TEST_CASE("pattern: count forms", "[rules][loader][pattern]") {
   CHECK(zero.min_count == 1);
   CHECK(zero.max_count == 2);
   CHECK(zero.combinations);
-  cep::StepSpec optional = step("        optional: true\n        contiguity: any\n");
+  cep::StepSpec optional = step("        optional: true\n");
   CHECK(optional.optional);
-  CHECK(optional.contiguity == cep::Contiguity::kAny);
+  auto any = LoadYaml(PatternRule("      - step: s\n        where: 'x == 1'\n"
+                                  "      - step: t\n        where: 'x == 2'\n        contiguity: any\n"
+                                  "        optional: true\n"
+                                  "      - step: u\n        where: 'x == 3'\n"));
+  REQUIRE(any->Errors() == "");
+  CHECK(any->rule("p").spec.steps[1].contiguity == cep::Contiguity::kAny);
+}
+
+TEST_CASE("pattern: contiguity on the first step is an error", "[rules][loader][pattern]") {
+  auto l = LoadYaml(PatternRule("      - step: s\n        where: 'x == 1'\n        contiguity: strict\n"
+                                "      - step: t\n        where: 'x == 2'\n"));
+  CHECK(l->Errors() ==
+        "r.yaml:6:9: step s: the first step has no step before it; 'contiguity' says how a step "
+        "follows the one before, so it belongs on later steps");
 }
 
 TEST_CASE("pattern: step errors are all reported", "[rules][loader][pattern]") {
@@ -112,8 +125,8 @@ TEST_CASE("pattern: step errors are all reported", "[rules][loader][pattern]") {
         "r.yaml:4:9: step has no name ('step: <name>')\n"
         "r.yaml:7:21: contiguity 'strct' must be strict, relaxed or any; did you mean 'strict'?\n"
         "r.yaml:8:9: step a: 'greedy' applies to looping steps (count above 1)\n"
-        "r.yaml:9:15: step name 'a' is used twice\n"
         "r.yaml:9:9: step a has no 'where'\n"
+        "r.yaml:9:15: step name 'a' is used twice\n"
         "r.yaml:10:16: count must be a whole number >= 1\n"
         "r.yaml:11:15: step name 'b c' must use only letters, digits, '_' and '-'\n"
         "r.yaml:13:30: count.max must not be below count.min\n"
@@ -139,7 +152,7 @@ TEST_CASE("pattern: absent steps", "[rules][loader][pattern]") {
   CHECK(ok->rule("p").spec.steps.back().absent);
   // As the last step it needs a deadline.
   CHECK(LoadYaml(PatternRule(door))->Errors() ==
-        "r.yaml:4:7: rule p: a pattern that ends with an absent step needs 'within' (the "
+        "r.yaml:8:9: rule p: a pattern that ends with an absent step needs 'within' (the "
         "deadline)");
   CHECK(LoadYaml(PatternRule("      - step: a\n"
                              "        where: 'x == 1'\n"
@@ -177,14 +190,14 @@ TEST_CASE("pattern: skip strategies", "[rules][loader][pattern]") {
   auto dflt = LoadYaml(PatternRule(steps));
   CHECK(dflt->rule("p").spec.skip == cep::SkipStrategy::kPastLastEvent);
 
-  CHECK(skip("to_first:nope")->Errors() == "r.yaml:8:11: skip to_first: no step named 'nope'");
+  CHECK(skip("to_first:nope")->Errors() == "r.yaml:8:20: skip to_first: no step named 'nope'");
   CHECK(skip("to_first:fial")->Errors() ==
-        "r.yaml:8:11: skip to_first: no step named 'fial'; did you mean 'fail'?");
+        "r.yaml:8:20: skip to_first: no step named 'fial'; did you mean 'fail'?");
   CHECK(skip("to_last")->Errors() == "r.yaml:8:11: skip to_last needs a step: to_last:<step>");
   CHECK(skip("to_frist:fail")->Errors() ==
         "r.yaml:8:11: skip 'to_frist' must be no_skip, to_next, past_last_event, "
         "to_first:<step> or to_last:<step>; did you mean 'to_first'?");
-  CHECK(skip("no_skip:fail")->Errors() == "r.yaml:8:11: skip no_skip takes no step");
+  CHECK(skip("no_skip:fail")->Errors() == "r.yaml:8:19: skip no_skip takes no step");
   CHECK(skip("[no_skip]")->Errors() ==
         "r.yaml:8:11: skip must be no_skip, to_next, past_last_event, to_first:<step> or "
         "to_last:<step>");
@@ -351,8 +364,8 @@ TEST_CASE("tests: errors", "[rules][loader][tests]") {
         "r.yaml:10:9: test 'no events' needs 'events', a list of events\n"
         "r.yaml:13:18: test events must be objects\n"
         "r.yaml:14:17: expect must be a whole number >= 0\n"
-        "r.yaml:17:9: unknown key 'expected' in test; did you mean 'expect'?\n"
-        "r.yaml:15:9: test 'odd' needs 'expect': a number of alerts or a list");
+        "r.yaml:15:9: test 'odd' needs 'expect': a number of alerts or a list\n"
+        "r.yaml:17:9: unknown key 'expected' in test; did you mean 'expect'?");
   CHECK(l->ruleset.rules.empty());
   CHECK(LoadYaml("rules:\n  - id: a\n    where: 'x == 1'\n    tests: {a: 1}\n")->Errors() ==
         "r.yaml:4:12: 'tests' must be a list of tests");

@@ -13,7 +13,7 @@
 namespace vigil::testing {
 
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data,
-                         int timeout_seconds) {
+                         int timeout_seconds, const std::string& cwd) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     throw std::runtime_error("pipe failed");
@@ -24,6 +24,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -93,6 +94,12 @@ ProcessResult RunVigil(const std::vector<std::string>& args, const std::string& 
   std::vector<std::string> argv{VIGIL_BINARY_PATH};
   argv.insert(argv.end(), args.begin(), args.end());
   return RunProcess(argv, stdin_data);
+}
+
+ProcessResult RunVigilIn(const std::string& cwd, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{VIGIL_BINARY_PATH};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunProcess(argv, "", 60, cwd);
 }
 
 std::vector<std::string> Lines(const std::string& text) {

@@ -367,7 +367,7 @@ class Compiler {
     return looping;
   }
 
-  const RuleSpec& rule_;
+  [[maybe_unused]] const RuleSpec& rule_;  // unread (clang -Wunused-private-field)
   const std::vector<StepSpec>& steps_;
   std::shared_ptr<NfaProgram> program_;
   std::vector<EdgeCondPtr> where_, until_;

@@ -1,5 +1,7 @@
 #include "nfa/pattern_rule.h"
 
+#include "vigil/cep/json_array.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -339,14 +341,18 @@ bool PatternRule::EvalLeafSlow(uint32_t i) {
   bool pass = true;
   if (leaf.pre == ConditionIndex::Kind::kFieldEquals) {
     const Value& v = current_event_->field(leaf.field);
-    pass = false;
-    if (v.kind == ValueKind::kString) {
+    auto listed = [&leaf](std::string_view text) {
       for (const std::string& s : leaf.values) {
-        if (s.size() == v.s.size() && std::memcmp(s.data(), v.s.data(), s.size()) == 0) {
-          pass = true;
-          break;
-        }
+        if (s.size() == text.size() && std::memcmp(s.data(), text.data(), s.size()) == 0) return true;
       }
+      return false;
+    };
+    if (v.kind == ValueKind::kString) {
+      pass = listed(v.s);
+    } else if (IsJsonArray(v)) {  // an array passes when any element does
+      pass = AnyArrayElement(v.s, [&](const Value& e) { return e.kind == ValueKind::kString && listed(e.s); });
+    } else {
+      pass = false;
     }
   } else if (leaf.pre == ConditionIndex::Kind::kPredicateBit) {
     pass = current_event_->predicate_bit(leaf.bit);

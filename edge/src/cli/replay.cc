@@ -6,6 +6,7 @@
 #include "args.h"
 #include "commands.h"
 #include "rules_loading.h"
+#include "vigil/edge/config.h"
 #include "vigil/edge/pipeline.h"
 #include "vigil/ingest/line_reader.h"
 
@@ -22,9 +23,16 @@ const CommandSpec& ReplaySpec() {
       "resolves. Alerts go to standard output as JSON lines; a summary (events, alerts,\n"
       "late events, wall time, events/s) goes to standard error.",
       {
-          {"rules", "PATH", true, "Rule file or folder (repeatable; default: rulesets/)."},
+          {"rules", "PATH", true,
+           "Rule file or folder (repeatable; default: the config's rules, or rulesets/)."},
+          {"config", "FILE", false,
+           "Appliance config: the stream's format, extract, timestamp and watermark\n"
+           "settings come from it; the FILEs take the place of its source. Options given\n"
+           "here override it."},
           {"stream", "NAME", false, "The stream the events belong to (default: default)."},
-          {"format", "FORMAT", false, "Event format: json (default)."},
+          {"format", "FORMAT", false,
+           "Event format: json (default), syslog (RFC 5424 and 3164) or raw (the line as\n"
+           "message, timed by the wall clock)."},
           {"time-field", "FIELD", false,
            "Field holding the event time (default: the first of @timestamp, timestamp, ts)."},
           {"time-format", "FORMAT", false,
@@ -79,9 +87,33 @@ int ReplayCommand(int argc, char** argv) {
   }
   PipelineOptions options;
   options.stream = args.get("stream", "default");
-  options.format = args.get("format", "json");
-  if (options.format != "json") {
-    PrintError("replay", "--format " + options.format + " is not supported (supported: json)");
+  std::vector<std::string> config_rules;
+  if (args.has("config")) {
+    auto cfg = LoadConfigFile(args.get("config"));
+    if (!cfg.ok()) {
+      // Every error of the file, one per line, each naming file, position and key.
+      std::fprintf(stderr, "vigil replay: %s\n", cfg.status().message().c_str());
+      return 1;
+    }
+    const StreamConfig* stream = cfg->FindStream(options.stream);
+    if (stream == nullptr) {
+      std::string names;
+      for (const StreamConfig& s : cfg->streams) names += (names.empty() ? "" : ", ") + s.name;
+      PrintError("replay", "stream '" + options.stream + "' is not in " + args.get("config") +
+                               " (it has: " + names + "; choose one with --stream)");
+      return 2;
+    }
+    options.format = stream->format;
+    options.timestamp = stream->timestamp;
+    options.max_delay = stream->max_delay;
+    options.extract = stream->extract;
+    options.syslog.timezone = stream->timezone;
+    options.syslog.year = static_cast<int>(stream->year);
+    config_rules = cfg->rules;
+  }
+  options.format = args.get("format", options.format);
+  if (options.format != "json" && options.format != "syslog" && options.format != "raw") {
+    PrintError("replay", "--format " + options.format + " is not supported (json, syslog or raw)");
     return 2;
   }
   if (args.has("time-field")) options.timestamp.fields = {args.get("time-field")};
@@ -100,6 +132,7 @@ int ReplayCommand(int argc, char** argv) {
     options.max_delay = *d;
   }
   std::vector<std::string> rule_paths = args.all("rules");
+  if (rule_paths.empty()) rule_paths = config_rules;
   if (rule_paths.empty()) rule_paths.push_back("rulesets/");
 
   auto fields = std::make_shared<cep::FieldRegistry>();

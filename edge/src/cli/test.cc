@@ -35,7 +35,7 @@ int TestCommand(int argc, char** argv) {
   size_t passed = 0, failed = 0;
   for (const rules::Rule& rule : loaded->rules) {
     for (const rules::RuleTest& test : rule.tests) {
-      RuleTestResult r = RunRuleTest(rule, test, fields);
+      RuleTestResult r = RunRuleTest(rule, test, *loaded, fields);
       if (r.passed) {
         ++passed;
         std::printf("PASS %s: %s\n", rule.id.c_str(), test.name.c_str());

@@ -30,15 +30,16 @@ struct EvalContext {
 };
 
 // A necessary condition for Condition::Eval to be true that the engine can test without
-// evaluating it: "field F is one of these strings", or "shared predicate bit B is set".
-// The engine indexes rules by it so that, per event, rules that cannot start a match are
-// not called at all (architecture decision 1).
+// evaluating it: "field F is one of these strings", "shared predicate bit B is set", or
+// "one of these shared predicate bits is set". The engine indexes rules by it so that, per
+// event, rules that cannot start a match are not called at all (architecture decision 1).
 struct ConditionIndex {
-  enum class Kind { kNone, kFieldEquals, kPredicateBit };
+  enum class Kind { kNone, kFieldEquals, kPredicateBit, kAnyPredicateBit };
   Kind kind = Kind::kNone;
   FieldId field = 0;
   std::vector<std::string> values;  // kFieldEquals: the field's string value is one of these
   uint32_t bit = 0;                 // kPredicateBit
+  std::vector<uint32_t> bits;       // kAnyPredicateBit: sorted, no duplicates, two or more
 
   // The index that holds when either `a` or `b` holds (kNone if it cannot be expressed).
   static ConditionIndex Union(const ConditionIndex& a, const ConditionIndex& b);

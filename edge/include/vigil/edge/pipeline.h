@@ -14,6 +14,9 @@
 #include "vigil/cep/status.h"
 #include "vigil/cep/time.h"
 #include "vigil/ingest/decoder.h"
+#include "vigil/ingest/extract.h"
+#include "vigil/ingest/syslog_decoder.h"
+#include "vigil/rules/predicates.h"
 #include "vigil/rules/ruleset.h"
 
 namespace vigil::edge {
@@ -25,12 +28,20 @@ class AlertHandler {
   virtual void OnAlert(const alerting::Alert& alert) = 0;
 };
 
-struct PipelineOptions {
+// How one stream's records become events.
+struct StreamSettings {
   std::string stream = "default";
-  std::string format = "json";
-  ingest::TimestampOptions timestamp;
+  std::string format = "json";         // json | syslog | raw
+  ingest::TimestampOptions timestamp;  // json
+  ingest::SyslogOptions syslog;        // syslog (its clock defaults to the pipeline's)
+  std::vector<ingest::ExtractSpec> extract;  // applied in order after decoding
   cep::Duration max_delay = 0;
-  const cep::Clock* clock = nullptr;  // detected_at; null = the system clock
+};
+
+// The first stream's settings (for replay and test the only stream), and the others.
+struct PipelineOptions : StreamSettings {
+  std::vector<StreamSettings> more_streams;
+  const cep::Clock* clock = nullptr;  // detected_at, raw-record time; null = the system clock
 };
 
 struct PipelineStats {
@@ -40,6 +51,7 @@ struct PipelineStats {
   uint64_t no_time = 0;     // no usable time field
   uint64_t late = 0;        // older than the watermark
   uint64_t alerts = 0;
+  rules::PredicateScanStats predicates;  // the shared string-predicate scan of each event
 };
 
 enum class RecordOutcome { kProcessed, kSkipped, kMalformed, kNoTime, kLate };
@@ -55,10 +67,18 @@ class Pipeline final : public cep::MatchSink {
                                                   AlertHandler* handler);
   ~Pipeline() override;
 
-  // Decodes one record of `source` at `position` (for files: the byte offset of the line)
-  // and runs it through the engine. On kMalformed / kNoTime, `error` says why.
+  // Decodes one record of the first stream, from `source` at `position` (for files: the
+  // byte offset of the line), and runs it through the engine. On kMalformed / kNoTime,
+  // `error` says why.
   RecordOutcome Process(std::string_view record, std::string_view source, uint64_t position,
-                        std::string* error);
+                        std::string* error) {
+    return ProcessStream(0, record, ingest::EventIdentity(source, position), 0, error);
+  }
+  // The same for stream `stream` (0: the first; i+1: more_streams[i]) with the record's
+  // stable identity (alert ids derive from it) and its source partition.
+  RecordOutcome ProcessStream(size_t stream, std::string_view record, uint64_t identity,
+                              uint32_t partition, std::string* error);
+  size_t stream_count() const { return streams_.size(); }
 
   // Ends a bounded run: the final watermark resolves every window and absence.
   void Finish();
@@ -78,12 +98,18 @@ class Pipeline final : public cep::MatchSink {
   std::shared_ptr<cep::FieldRegistry> fields_;
   PipelineOptions options_;
   AlertHandler* handler_;
+  struct Stream {
+    std::unique_ptr<ingest::Decoder> decoder;
+    std::unique_ptr<ingest::Extractor> extractor;  // null without extract:
+    uint32_t index = 0;                            // the engine's stream index
+  };
+  Status AddStream(const StreamSettings& settings);
+
   std::unique_ptr<cep::Engine> engine_;
-  std::unique_ptr<ingest::Decoder> decoder_;
+  std::vector<Stream> streams_;
   alerting::AlertBuilder builder_;
   std::vector<alerting::RuleInfo> infos_;      // per engine rule index
   std::vector<const rules::Rule*> by_index_;   // per engine rule index
-  uint32_t stream_index_ = 0;
   PipelineStats stats_;
 };
 

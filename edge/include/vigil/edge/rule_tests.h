@@ -18,8 +18,9 @@ struct RuleTestResult {
 
 // Runs one test of `rule`: a pipeline holding only that rule, on the stream the rule reads,
 // fed the test's events in order and then the final watermark. `fields` is the registry
-// the rule was compiled against.
+// and `ruleset` the ruleset the rule was compiled in (its shared string predicates).
 RuleTestResult RunRuleTest(const rules::Rule& rule, const rules::RuleTest& test,
+                           const rules::Ruleset& ruleset,
                            const std::shared_ptr<cep::FieldRegistry>& fields);
 
 }  // namespace vigil::edge

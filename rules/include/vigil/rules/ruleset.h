@@ -12,6 +12,7 @@
 #include "vigil/cep/match.h"
 #include "vigil/cep/rule.h"
 #include "vigil/rules/diagnostic.h"
+#include "vigil/rules/predicates.h"
 
 namespace vigil::rules {
 
@@ -48,6 +49,8 @@ struct Rule {
   std::vector<std::string> tags;
   std::string stream;              // empty: every stream
   std::vector<std::string> sinks;  // empty: the default sinks
+  // `enabled: false`: loaded and checked (and its tests run), but not matched.
+  bool enabled = true;
   std::vector<RuleTest> tests;
   std::string file;
   SourcePos pos;
@@ -66,6 +69,10 @@ struct Rule {
 struct Ruleset {
   std::vector<Rule> rules;
   std::vector<std::string> files;  // every file read, valid or not
+  // The rules' string predicates on plain fields, matched once per event: whoever
+  // evaluates the rules' conditions on an event calls predicates->Scan(event) first (the
+  // conditions read the bits it sets). Never null.
+  std::shared_ptr<const PredicateScanner> predicates = std::make_shared<PredicateScanner>();
 };
 
 // Loads rule files and folders. A folder contributes every *.yaml / *.yml file below it
