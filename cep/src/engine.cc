@@ -23,8 +23,11 @@ namespace {
 struct StreamState {
   std::string name;
   StreamOptions options;
-  // Largest event time seen per source partition; kMinTimestamp = none yet.
+  // Largest event time seen per source partition; kMinTimestamp = none yet (or removed).
   std::vector<Timestamp> partition_max;
+  // Partitions marked idle (SetPartitionIdle) until their next event: they do not hold
+  // the watermark back.
+  std::vector<uint8_t> partition_idle;
 };
 
 struct EventOrder {
@@ -53,7 +56,7 @@ class Engine::Impl final : public RuntimeContext {
   explicit Impl(MatchSink* sink) : sink_(sink) {}
 
   uint32_t AddStream(std::string name, const StreamOptions& options) {
-    streams_.push_back(StreamState{std::move(name), options, {}});
+    streams_.push_back(StreamState{std::move(name), options, {}, {}});
     index_dirty_ = true;
     return static_cast<uint32_t>(streams_.size() - 1);
   }
@@ -125,6 +128,9 @@ class Engine::Impl final : public RuntimeContext {
       stream.partition_max.resize(event->partition + 1, kMinTimestamp);
     }
     Timestamp& pmax = stream.partition_max[event->partition];
+    if (event->partition < stream.partition_idle.size() && stream.partition_idle[event->partition]) {
+      stream.partition_idle[event->partition] = 0;  // active again; the watermark stays
+    }
     if (event->time > pmax) {
       pmax = event->time;
       watermark_ = std::max(watermark_, ComputeWatermark());
@@ -142,6 +148,23 @@ class Engine::Impl final : public RuntimeContext {
     }
     Drain();
     return ProcessResult::kAccepted;
+  }
+
+  void SetPartitionIdle(uint32_t stream_index, uint32_t partition, bool idle) {
+    StreamState& stream = streams_.at(stream_index);
+    if (stream.partition_idle.size() <= partition) {
+      if (!idle) return;
+      stream.partition_idle.resize(partition + 1, 0);
+    }
+    stream.partition_idle[partition] = idle ? 1 : 0;
+    if (idle) Advance();
+  }
+
+  void RemovePartition(uint32_t stream_index, uint32_t partition) {
+    StreamState& stream = streams_.at(stream_index);
+    if (partition < stream.partition_max.size()) stream.partition_max[partition] = kMinTimestamp;
+    if (partition < stream.partition_idle.size()) stream.partition_idle[partition] = 0;
+    Advance();
   }
 
   void Finish() {
@@ -215,12 +238,24 @@ class Engine::Impl final : public RuntimeContext {
   RuleStats& stats(uint32_t rule) override { return rules_[rule]->stats; }
 
  private:
+  // The watermark never goes back: a partition that becomes active again (or a new one)
+  // behind it only makes its own events late.
+  void Advance() {
+    if (watermark_ == kMaxTimestamp) return;
+    Timestamp wm = ComputeWatermark();
+    if (wm <= watermark_) return;
+    watermark_ = wm;
+    Drain();
+  }
+
   Timestamp ComputeWatermark() const {
     Timestamp wm = kMaxTimestamp;
     bool any = false;
     for (const StreamState& s : streams_) {
-      for (Timestamp pmax : s.partition_max) {
+      for (size_t p = 0; p < s.partition_max.size(); ++p) {
+        const Timestamp pmax = s.partition_max[p];
         if (pmax == kMinTimestamp) continue;
+        if (p < s.partition_idle.size() && s.partition_idle[p]) continue;
         any = true;
         wm = std::min(wm, SaturatingAdd(pmax, -s.options.max_delay));
       }
@@ -593,6 +628,10 @@ size_t Engine::pending_timers() const { return impl_->pending_timers(); }
 size_t Engine::live_keys() const { return impl_->live_keys(); }
 ProcessResult Engine::Process(std::shared_ptr<Event> event) { return impl_->Process(std::move(event)); }
 void Engine::Finish() { impl_->Finish(); }
+void Engine::SetPartitionIdle(uint32_t stream, uint32_t partition, bool idle) {
+  impl_->SetPartitionIdle(stream, partition, idle);
+}
+void Engine::RemovePartition(uint32_t stream, uint32_t partition) { impl_->RemovePartition(stream, partition); }
 Timestamp Engine::watermark() const { return impl_->watermark(); }
 const EngineStats& Engine::stats() const { return impl_->stats(); }
 

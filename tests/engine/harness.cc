@@ -25,12 +25,13 @@ EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay)
 
 EngineHarness::~EngineHarness() = default;
 
-cep::ProcessResult EngineHarness::Feed(const std::string& json) {
+cep::ProcessResult EngineHarness::Feed(const std::string& json, uint32_t partition) {
   auto e = std::make_shared<cep::Event>();
   std::string error;
   INFO(json);
   REQUIRE(decoder_->Decode(json, e.get(), &error) == ingest::DecodeResult::kOk);
   rules_.predicates->Scan(e.get());
+  e->partition = partition;
   fed_.push_back(e);
   return engine_->Process(std::move(e));
 }

@@ -19,7 +19,7 @@ class EngineHarness final : public cep::MatchSink {
   explicit EngineHarness(const std::string& yaml, cep::Duration max_delay = 0);
   ~EngineHarness() override;
 
-  cep::ProcessResult Feed(const std::string& json);
+  cep::ProcessResult Feed(const std::string& json, uint32_t partition = 0);
   void Finish() { engine_->Finish(); }
 
   // Every match so far: "<rule> <key json> [id,id,...] @<time ms>".

@@ -83,6 +83,16 @@ class Engine {
   // REQUIRES: event->stream was returned by AddStream. The engine sets event->seq.
   ProcessResult Process(std::shared_ptr<Event> event);
 
+  // Watermarks per source partition (Event::partition): the watermark is the minimum
+  // over every stream's partitions that have seen events and are not idle.
+  // A partition marked idle (silent for the stream's `idle:` time, decided by the caller,
+  // who owns processing time) stops holding the watermark back until its next event;
+  // events older than the watermark by then are late. RemovePartition forgets one (a
+  // Kafka partition revoked from this instance). Either may release buffered events and
+  // fire timers, so matches can be emitted from these calls.
+  void SetPartitionIdle(uint32_t stream, uint32_t partition, bool idle);
+  void RemovePartition(uint32_t stream, uint32_t partition);
+
   // Ends a bounded run: the watermark goes to +infinity, so every buffered event is
   // matched and every deadline and absence resolves. Further events are late.
   void Finish();
