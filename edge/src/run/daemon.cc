@@ -196,7 +196,9 @@ vigil::Status Daemon::Init() {
 
   if (options_.serve_http && !config_.api.http_listen.empty()) {
     if (vigil::Status st = http_.Listen(config_.api.http_listen); !st.ok()) {
-      return vigil::Status::IOError("api.http.listen: " + st.message());
+      // The embedded default is for trying things out: a busy port must not stop it.
+      if (config_.file != DefaultConfig().file) return vigil::Status::IOError("api.http.listen: " + st.message());
+      Log(ingest::LogLevel::kWarning, "api.http.listen: " + st.message() + "; /metrics is not served");
     }
   }
   RefreshSnapshot();
@@ -211,7 +213,7 @@ vigil::Status Daemon::Start() {
       return vigil::Status::InvalidArgument("stream " + config_.streams[i].name + ": " + st.message());
     }
   }
-  if (options_.serve_http && !config_.api.http_listen.empty()) {
+  if (http_.port() > 0) {
     http_.Start([this](const std::string&, const std::string& path) -> HttpResponse {
       HttpResponse r;
       if (path == "/metrics") {
@@ -230,6 +232,8 @@ vigil::Status Daemon::Start() {
       return r;
     });
   }
+  // Tasks posted from now on wait for Run's first round.
+  pipeline_running_ = true;
   ready_ = true;
   if (options_.notify) {
     options_.notify("READY=1");
@@ -261,7 +265,6 @@ void Daemon::Wake() {
 }
 
 int Daemon::Run() {
-  pipeline_running_ = true;
   const cep::Duration interval = config_.state.checkpoint_interval;
   const cep::Duration watchdog = SdWatchdogInterval() / 2;
   cep::Timestamp next_checkpoint = Now() + interval;
@@ -330,6 +333,12 @@ int Daemon::Run() {
   RunTasks();
   pipeline_running_ = false;
   RefreshSnapshot();
+  const PipelineStats& ps = pipeline_->stats();
+  alerting::OutboxStats os = outbox_->Stats();
+  Log(ingest::LogLevel::kInfo,
+      "stopped: " + std::to_string(ps.events) + " events, " + std::to_string(ps.alerts) + " alerts, " +
+          std::to_string(ps.late) + " late, " + std::to_string(dead_letters_.count()) + " dead-lettered; " +
+          std::to_string(os.held) + " alerts held in the outbox; checkpoint " + std::to_string(checkpoints_.load()));
   feed_.Close();
   http_.Stop();
   return st.ok() || last.ok() ? 0 : 1;

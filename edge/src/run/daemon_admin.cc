@@ -192,6 +192,7 @@ Result<uint64_t> Daemon::Publish(const std::string& stream, std::vector<std::str
 }
 
 std::string Daemon::RenderMetrics() {
+  OnPipeline([this] { RefreshSnapshot(); }, 1000);  // else the last snapshot (<= 0.5 s old)
   Snapshot snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);

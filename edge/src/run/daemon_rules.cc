@@ -39,24 +39,40 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
-// The text of the rule that starts at `line`:`column` of `text`: that line and the
-// following ones indented at least as far as its first key (block-style YAML).
-std::string RuleText(const std::string& text, int line, int column) {
+// The text of the rule at `line` of `text` (the line of its id): from the start of its
+// mapping ("- id: x", or the first key if the id is not first) through the lines indented
+// at least as far as its keys (block-style YAML).
+std::string RuleText(const std::string& text, int line) {
+  std::vector<std::string> lines;
   std::istringstream in(text);
-  std::string l, out;
-  int n = 0;
-  size_t indent = column > 0 ? static_cast<size_t>(column - 1) : 0;
-  std::string pending;  // blank lines, kept only if the rule goes on after them
-  while (std::getline(in, l)) {
-    ++n;
-    if (n < line) continue;
-    if (n > line) {
-      size_t first = l.find_first_not_of(' ');
-      if (first == std::string::npos || l[first] == '#') {
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  if (line < 1 || static_cast<size_t>(line) > lines.size()) return "";
+  auto indent_of = [](const std::string& l) {
+    size_t f = l.find_first_not_of(' ');
+    if (f != std::string::npos && l[f] == '-') f = l.find_first_not_of(' ', f + 1);
+    return f;
+  };
+  size_t first = static_cast<size_t>(line - 1);
+  const size_t indent = indent_of(lines[first]);
+  if (indent == std::string::npos) return "";
+  // The id may not be the mapping's first key: go back to its "- ".
+  while (first > 0 && lines[first].find_first_not_of(' ') == indent) {
+    const std::string& prev = lines[first - 1];
+    size_t f = prev.find_first_not_of(' ');
+    if (f == std::string::npos || f > indent || (f < indent && prev[f] != '-')) break;
+    --first;
+    if (prev[f] == '-') break;
+  }
+  std::string out, pending;  // blank and comment lines, kept if the rule goes on after them
+  for (size_t i = first; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    size_t f = l.find_first_not_of(' ');
+    if (i > first) {
+      if (f == std::string::npos || l[f] == '#') {
         pending += l + "\n";
         continue;
       }
-      if (first < indent) break;
+      if (f < indent) break;
     }
     out += pending + l + "\n";
     pending.clear();
@@ -165,8 +181,7 @@ Result<v1::Rule> Daemon::GetRule(const std::string& id) {
   size_t c1 = where.rfind(':', c2 - 1);
   std::string file = where.substr(0, c1);
   int line = std::atoi(where.substr(c1 + 1, c2 - c1 - 1).c_str());
-  int column = std::atoi(where.substr(c2 + 1).c_str());
-  found.set_yaml(RuleText(ReadFile(file), line, column));
+  found.set_yaml(RuleText(ReadFile(file), line));
   return found;
 }
 
