@@ -299,7 +299,7 @@ int Daemon::Run() {
     }
     if (now >= next_snapshot) {
       RefreshSnapshot();
-      next_snapshot = now + 500 * cep::kMillisecond;
+      next_snapshot = now + 5 * cep::kSecond;
     }
     if (!sources_.empty() && ended_count_ == sources_.size()) {
       finished = true;
@@ -523,7 +523,18 @@ vigil::Status Daemon::OnPipeline(const std::function<void()>& fn, int timeout_ms
   return vigil::Status::Ok();
 }
 
-void Daemon::RefreshSnapshot() {
+void Daemon::RefreshSnapshot(bool if_stale) {
+  // The engine's state figures (keys, partial matches, bytes) walk every key of every
+  // rule: on request (scrapes, Status) they are taken again at most once a second, and
+  // every 5 s by the loop; the counters are always fresh.
+  auto real_now = std::chrono::steady_clock::now();
+  bool take_state = !if_stale || real_now - last_refresh_ >= std::chrono::seconds(1);
+  if (take_state) last_refresh_ = real_now;
+  std::map<std::string, cep::RuleStateStats> old_state;
+  if (!take_state) {
+    std::lock_guard<std::mutex> lock(snapshot_mu_);
+    for (const RuleSnapshot& r : snapshot_.rules) old_state[r.id] = r.state;
+  }
   Snapshot s;
   s.taken = Now();
   const cep::Engine& engine = pipeline_->engine();
@@ -537,7 +548,7 @@ void Daemon::RefreshSnapshot() {
     auto it = by_id.find(rs.id);
     rs.severity = it != by_id.end() ? rules::SeverityName(it->second->severity) : "";
     rs.stats = engine.rule_stats(i);
-    rs.state = engine.rule_state(i);
+    rs.state = take_state ? engine.rule_state(i) : old_state[rs.id];
     s.rules.push_back(std::move(rs));
   }
   for (const rules::Rule& r : pipeline_->ruleset().rules) {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -128,7 +129,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
   // Runs `fn` on the pipeline thread and waits for it (bounded); kUnavailable when the
   // pipeline is not running.
   vigil::Status OnPipeline(const std::function<void()>& fn, int timeout_ms = 30000);
-  void RefreshSnapshot();
+  void RefreshSnapshot(bool if_stale = false);
   void OnAlert(const alerting::Alert& alert) override;
   void Log(ingest::LogLevel level, const std::string& message) const;
   cep::Timestamp Now() const { return clock_->Now(); }
@@ -190,7 +191,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
   std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
 
   // What HTTP and Status read without stopping the pipeline: refreshed by the pipeline
-  // thread after each batch at most every 500 ms, and on request.
+  // thread every 5 s, and on request (at most once a second).
   struct RuleSnapshot {
     std::string id, severity;
     bool enabled = true;
@@ -206,6 +207,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
   };
   mutable std::mutex snapshot_mu_;
   Snapshot snapshot_;
+  std::chrono::steady_clock::time_point last_refresh_{};  // pipeline thread
   std::map<std::string, uint64_t> alerts_by_rule_;  // pipeline thread
 
   mutable std::mutex rules_mu_;

@@ -77,7 +77,7 @@ class Exposition {
 
 v1::StatusResponse Daemon::Status() {
   // Fresh figures when the pipeline answers quickly; the last snapshot otherwise.
-  OnPipeline([this] { RefreshSnapshot(); }, 2000);
+  OnPipeline([this] { RefreshSnapshot(true); }, 2000);
   Snapshot snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);
@@ -192,7 +192,7 @@ Result<uint64_t> Daemon::Publish(const std::string& stream, std::vector<std::str
 }
 
 std::string Daemon::RenderMetrics() {
-  OnPipeline([this] { RefreshSnapshot(); }, 1000);  // else the last snapshot (<= 0.5 s old)
+  OnPipeline([this] { RefreshSnapshot(true); }, 1000);  // else the last snapshot
   Snapshot snap;
   {
     std::lock_guard<std::mutex> lock(snapshot_mu_);

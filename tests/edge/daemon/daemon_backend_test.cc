@@ -58,7 +58,7 @@ struct Harness {
         "node: {id: test-node}\n"
         "state: {dir: " + root + "/state, checkpoint_interval: 1h, durability: buffered}\n"
         "streams:\n"
-        "  a: {source: {type: grpc}, timestamp: {field: ts}, watermark: {idle: 10s}}\n"
+        "  a: {source: {type: grpc}, timestamp: {field: ts}, watermark: {idle: 10s}, late: \"sink:out\"}\n"
         "  b: {source: {type: grpc}, timestamp: {field: ts}, watermark: {idle: 10s}}\n"
         "  f: {source: {type: file, path: " + root + "/none.log}}\n"
         "rules: [" + root + "/rules]\n"
@@ -225,6 +225,26 @@ TEST_CASE("daemon backend: a silent partition goes idle on the daemon's clock an
   h.daemon->Wake();
   REQUIRE(Eventually([&] { return h.daemon->RecentAlerts(v1::AlertFilter(), 10).size() == 1; }));
   CHECK(h.daemon->RecentAlerts(v1::AlertFilter(), 10)[0].rule_id() == "hot");
+}
+
+TEST_CASE("daemon backend: late events go to the stream's late sink, not to the rules", "[daemon]") {
+  Harness h;
+  REQUIRE(h.daemon->Publish("a", {Reading(10, "d1", 20), Reading(5, "d2", 99)}).ok());
+  REQUIRE(Eventually([&] { return vigil::testing::Lines(ReadFile(h.root + "/alerts.jsonl")).size() == 1; }));
+  std::string line = ReadFile(h.root + "/alerts.jsonl");
+  CHECK_THAT(line, Catch::Contains(R"("rule":{"id":"vigil.late-event")") &&
+                       Catch::Contains(R"("event":{"ts":"2026-01-01T00:00:05Z","device":"d2","temp":99})"));
+  CHECK(h.daemon->RecentAlerts(v1::AlertFilter(), 10).empty());  // the hot rule never saw it
+  v1::StatusResponse st = h.daemon->Status();
+  CHECK(st.streams(0).late() == 1);
+}
+
+TEST_CASE("daemon backend: the packaged and the demo configurations load", "[daemon]") {
+  for (const char* file : {"/edge/packaging/vigil.yaml", "/examples/demo.yaml"}) {
+    auto c = LoadConfigFile(std::string(VIGIL_SOURCE_DIR) + file);
+    INFO(file << ": " << (c.ok() ? "" : c.status().message()));
+    CHECK(c.ok());
+  }
 }
 
 TEST_CASE("daemon backend: rules are listed, fetched, validated; changes are refused until the engine can replace rules", "[daemon]") {
