@@ -23,6 +23,23 @@ EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay)
   for (const rules::Rule& r : rules_.rules) REQUIRE(engine_->AddRule(r.spec).ok());
 }
 
+EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay,
+                             const cep::StateStore& store)
+    : EngineHarness(yaml, max_delay) {
+  engine_->TrackChanges(true);
+  auto r = engine_->Restore(store, *fields_, [this](cep::Event* e) { rules_.predicates->Scan(e); });
+  INFO((r.ok() ? std::string() : r.status().message()));
+  REQUIRE(r.ok());
+  restored = *r;
+}
+
+cep::CheckpointStats EngineHarness::Checkpoint(cep::StateStore* store) {
+  cep::StateBatch batch;
+  cep::CheckpointStats st = engine_->AddToCheckpoint(&batch, *fields_);
+  REQUIRE(store->Write(batch, false).ok());
+  return st;
+}
+
 EngineHarness::~EngineHarness() = default;
 
 cep::ProcessResult EngineHarness::Feed(const std::string& json, uint32_t partition) {
