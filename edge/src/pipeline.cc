@@ -172,6 +172,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::WithRules(rules::Ruleset rules,
   if (!restored.ok()) return restored.status();
   p->engine_->CheckpointFailed();  // its next durable checkpoint writes everything
   p->stats_ = stats_;
+  for (size_t i = 0; i < streams_.size() && i < p->streams_.size(); ++i) p->streams_[i].max_time = streams_[i].max_time;
   if (change != nullptr) *change = std::move(diff);
   return p;
 }

@@ -161,6 +161,7 @@ vigil::Status Daemon::Init() {
   static_cast<StreamSettings&>(po) = SettingsOf(config_.streams[0]);
   for (size_t i = 1; i < config_.streams.size(); ++i) po.more_streams.push_back(SettingsOf(config_.streams[i]));
   po.clock = clock_;
+  po.checkpoints = true;
   auto pipeline = Pipeline::Create(std::move(loaded->ruleset), fields_, po, this);
   if (!pipeline.ok()) return vigil::Status::InvalidArgument(file + ": " + pipeline.status().message());
   pipeline_ = std::move(pipeline).value();
@@ -314,6 +315,13 @@ int Daemon::Run() {
   ready_ = false;
   if (finished) {
     Log(ingest::LogLevel::kInfo, "every source has ended: finishing");
+    // The engine's state goes into the store as it is before the final watermark: a
+    // later run on this state continues the streams (`cat more | vigil run`) instead of
+    // finding its watermark at +infinity and every event late. What the final watermark
+    // raises is delivered now; if a later run raises it again it carries the same id.
+    uint64_t bytes = 0;
+    CheckpointNow(&bytes);
+    engine_finished_ = true;
     pipeline_->Finish();
     for (auto& s : sources_) s->Stop();
   } else {

@@ -139,10 +139,9 @@ class Daemon final : public AdminBackend, private AlertHandler {
   vigil::Status RestoreEngine();
   void AddEngineToCheckpoint(cep::StateBatch* batch);
   void EngineCheckpointFailed();
-  struct RulesChange {
-    std::vector<std::string> added, changed, unchanged, removed;
-  };
-  Result<RulesChange> ReplaceEngineRules(LoadedRules rules);
+  // Switches to a pipeline running `rules` (compiled against `fields`), keeping the state
+  // of unchanged rules (Pipeline::WithRules). On failure the running pipeline stays.
+  Result<RulesChange> ReplaceEngineRules(LoadedRules rules, std::shared_ptr<cep::FieldRegistry> fields);
 
   // Rule changes (daemon_rules.cc), on the pipeline thread: `persist` writes the change
   // (an API document, an override), the rules are loaded again and replace the engine's;
@@ -166,6 +165,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
   std::vector<std::unique_ptr<ingest::Source>> sources_;  // index: stream = queue source
   std::vector<std::unique_ptr<StreamCounters>> stream_counters_;
   std::vector<bool> ended_;
+  bool engine_finished_ = false;  // Finish ran: checkpoints leave the engine's state alone
   size_t ended_count_ = 0;
   IdleTracker idle_;
   std::unique_ptr<alerting::Outbox> outbox_;

@@ -209,23 +209,26 @@ v1::ValidateRulesResponse Daemon::ValidateRules(const std::string& yaml, const s
   return out;
 }
 
-Result<Daemon::RulesChange> Daemon::ChangeRules(const std::function<vigil::Status()>& persist,
+Result<RulesChange> Daemon::ChangeRules(const std::function<vigil::Status()>& persist,
                                                 const std::function<void()>& revert) {
   if (vigil::Status st = persist(); !st.ok()) return st;
-  auto loaded = LoadRules(fields_.get());
+  // A registry of its own: the running pipeline's is left as it is if this fails.
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  auto loaded = LoadRules(fields.get());
   if (!loaded.ok()) {
     revert();
     return loaded.status();
   }
-  rules::Ruleset view = loaded->ruleset;  // Rules are copyable; the engine takes the original
   auto sinks = loaded->sinks;
-  auto change = ReplaceEngineRules(std::move(loaded).value());
+  auto change = ReplaceEngineRules(std::move(loaded).value(), fields);
   if (!change.ok()) {
     revert();
     return change.status();
   }
+  fields_ = std::move(fields);
   rule_sinks_ = std::move(sinks);
-  PublishRulesView(view);
+  PublishRulesView(pipeline_->ruleset());
+  RefreshSnapshot();
   return change;
 }
 

@@ -27,6 +27,12 @@ constexpr char kRules[] = R"(rules:
     severity: low
     key: [device]
     where: 'temp < -20'
+  - id: burst
+    title: Two overheats within an hour
+    severity: critical
+    key: [device]
+    where: 'temp > 100'
+    threshold: {count: 2, window: 1h}
 )";
 
 const cep::Timestamp kStart = 1767225600 * cep::kSecond;  // 2026-01-01T00:00:00Z
@@ -247,10 +253,10 @@ TEST_CASE("daemon backend: the packaged and the demo configurations load", "[dae
   }
 }
 
-TEST_CASE("daemon backend: rules are listed, fetched, validated; changes are refused until the engine can replace rules", "[daemon]") {
+TEST_CASE("daemon backend: rules are listed, fetched and validated", "[daemon]") {
   Harness h;
   std::vector<v1::Rule> rules = h.daemon->ListRules();
-  REQUIRE(rules.size() == 2);
+  REQUIRE(rules.size() == 3);
   CHECK(rules[0].id() == "hot");
   CHECK(rules[0].kind() == "single_event");
   CHECK(rules[0].stream() == "a");
@@ -258,6 +264,7 @@ TEST_CASE("daemon backend: rules are listed, fetched, validated; changes are ref
   CHECK(rules[0].key_size() == 1);
   CHECK(rules[0].enabled());
   CHECK(rules[0].yaml().empty());
+  CHECK(rules[2].kind() == "threshold");
   CHECK_THAT(rules[0].source_file(), Catch::EndsWith("rules/r.yaml"));
 
   auto hot = h.daemon->GetRule("hot");
@@ -266,7 +273,8 @@ TEST_CASE("daemon backend: rules are listed, fetched, validated; changes are ref
                               !Catch::Contains("id: cold"));
   auto cold = h.daemon->GetRule("cold");
   REQUIRE(cold.ok());
-  CHECK_THAT(cold->yaml(), Catch::Contains("temp < -20") && !Catch::Contains("id: hot"));
+  CHECK_THAT(cold->yaml(), Catch::Contains("temp < -20") && !Catch::Contains("id: hot") &&
+                               !Catch::Contains("id: burst"));
   CHECK(h.daemon->GetRule("nope").status().code() == vigil::Status::Code::kNotFound);
 
   v1::ValidateRulesResponse ok = h.daemon->ValidateRules(
@@ -284,31 +292,118 @@ TEST_CASE("daemon backend: rules are listed, fetched, validated; changes are ref
   v1::ValidateRulesResponse unknown_sink = h.daemon->ValidateRules(
       "rules:\n  - id: warm\n    title: Warm\n    severity: low\n    sinks: [pager]\n    where: 'temp > 30'\n", "doc");
   CHECK_FALSE(unknown_sink.valid());
+  CHECK_THAT(unknown_sink.errors(0).text(), Catch::Contains("pager"));
+}
 
-  auto applied = h.daemon->ApplyRules("rules:\n  - id: warm\n    title: Warm\n    severity: low\n    where: 'temp > 30'\n", "extra");
-  CHECK(applied.status().code() == vigil::Status::Code::kUnavailable);
-  CHECK_THAT(applied.status().message(), Catch::Contains("not available yet"));
-  CHECK(h.daemon->ListRules().size() == 2);  // refused changes leave nothing behind
+bool Logged(Harness& h, const std::string& text) {
+  std::lock_guard<std::mutex> lock(h.log_mu);
+  for (const std::string& m : h.log) {
+    if (m.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+size_t AlertsOf(Harness& h, const std::string& rule) {
+  v1::AlertFilter f;
+  f.add_rule_ids(rule);
+  return h.daemon->RecentAlerts(f, 100).size();
+}
+
+TEST_CASE("daemon backend: rules applied, disabled and deleted while running; unchanged rules keep their state", "[daemon]") {
+  Harness h;
+  // One overheat on b: the burst threshold holds a window for x.
+  REQUIRE(h.daemon->Publish("a", {Reading(1, "x", 150)}).ok());
+  REQUIRE(Eventually([&] { return h.Events("a") == 1; }));
+
+  const std::string warm = "rules:\n  - id: warm\n    title: Warm\n    severity: low\n    stream: a\n    key: [device]\n    where: 'temp > 30'\n";
+  auto applied = h.daemon->ApplyRules(warm, "extra");
+  INFO((applied.ok() ? "" : applied.status().message()));
+  REQUIRE(applied.ok());
+  REQUIRE(applied->added_size() == 1);
+  CHECK(applied->added(0) == "warm");
+  CHECK(applied->unchanged_size() == 3);
+  CHECK(applied->changed_size() == 0);
+  REQUIRE(h.daemon->ListRules().size() == 4);
+  CHECK(h.daemon->GetRule("warm")->source_file() == "api:extra");
+  CHECK_THAT(h.daemon->GetRule("warm")->yaml(), Catch::Contains("temp > 30"));
+
+  // The second overheat completes the window that was open before the change.
+  REQUIRE(h.daemon->Publish("a", {Reading(2, "x", 160)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(h, "burst") == 1; }));
+  REQUIRE(h.daemon->Publish("a", {Reading(3, "d1", 40)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(h, "warm") == 1; }));
+
+  // The same document again, changed: warm starts fresh.
+  auto changed = h.daemon->ApplyRules(
+      "rules:\n  - id: warm\n    title: Warm\n    severity: low\n    stream: a\n    key: [device]\n    where: 'temp > 35'\n",
+      "extra");
+  REQUIRE(changed.ok());
+  REQUIRE(changed->changed_size() == 1);
+  CHECK(changed->changed(0) == "warm");
+
+  // A document that does not load changes nothing.
   auto invalid = h.daemon->ApplyRules("rules:\n  - id: [\n", "extra");
   CHECK(invalid.status().code() == vigil::Status::Code::kInvalidArgument);
   CHECK_THAT(invalid.status().message(), Catch::StartsWith("api:extra:"));
+  auto duplicate = h.daemon->ApplyRules(
+      "rules:\n  - id: hot\n    title: Again\n    severity: low\n    where: 'temp > 1'\n", "dup");
+  CHECK(duplicate.status().code() == vigil::Status::Code::kInvalidArgument);
+  CHECK_THAT(duplicate.status().message(), Catch::Contains("duplicate rule id 'hot'"));
+  CHECK(h.daemon->ListRules().size() == 4);
   CHECK(h.daemon->ApplyRules("rules: []\n", "../etc").status().code() == vigil::Status::Code::kInvalidArgument);
-  CHECK(h.daemon->DeleteRule("nope").code() == vigil::Status::Code::kNotFound);
-  CHECK(h.daemon->DeleteRule("hot").code() == vigil::Status::Code::kUnavailable);
-  CHECK(h.daemon->SetRuleEnabled("hot", false).code() == vigil::Status::Code::kUnavailable);
-  CHECK(h.daemon->ListRules()[0].enabled());
 
-  // SIGHUP's path: the reload is refused, logged, and the rules stay.
+  // Disabled: loaded, listed, not matched.
+  const size_t hot_before = AlertsOf(h, "hot");
+  REQUIRE(h.daemon->SetRuleEnabled("hot", false).ok());
+  CHECK_FALSE(h.daemon->GetRule("hot")->enabled());
+  REQUIRE(h.daemon->Publish("a", {Reading(4, "d2", 90)}).ok());
+  bool warm_again = Eventually([&] { return AlertsOf(h, "warm") == 2; });  // warm still runs
+  INFO("warm alerts: " << AlertsOf(h, "warm") << ", all: " << h.daemon->RecentAlerts(v1::AlertFilter(), 100).size()
+                       << ", events of a: " << h.Events("a"));
+  REQUIRE(warm_again);
+  CHECK(AlertsOf(h, "hot") == hot_before);
+  REQUIRE(h.daemon->SetRuleEnabled("hot", true).ok());
+  REQUIRE(h.daemon->Publish("a", {Reading(5, "d3", 91)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(h, "hot") == hot_before + 1; }));
+
+  CHECK(h.daemon->DeleteRule("nope").code() == vigil::Status::Code::kNotFound);
+  REQUIRE(h.daemon->DeleteRule("warm").ok());
+  CHECK(h.daemon->ListRules().size() == 3);
+  CHECK(h.daemon->GetRule("warm").status().code() == vigil::Status::Code::kNotFound);
+
+  // SIGHUP's path: the rule files are read again.
+  h.dir.Write("rules/more.yaml", "rules:\n  - id: freezing\n    title: Freezing\n    severity: medium\n    key: [device]\n    where: 'temp < 0'\n");
   h.daemon->RequestReload();
-  REQUIRE(Eventually([&] {
-    std::lock_guard<std::mutex> lock(h.log_mu);
-    for (const std::string& m : h.log) {
-      if (m.find("rules not reloaded") != std::string::npos) return true;
-    }
-    return false;
-  }));
-  REQUIRE(h.daemon->Publish("a", {Reading(1, "d1", 70)}).ok());
-  REQUIRE(Eventually([&] { return h.daemon->RecentAlerts(v1::AlertFilter(), 10).size() == 1; }));
+  REQUIRE(Eventually([&] { return Logged(h, "rules reloaded: 1 added"); }));
+  REQUIRE(h.daemon->Publish("a", {Reading(6, "d4", -5)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(h, "freezing") == 1; }));
+  // A broken file: the reload is refused, logged, and the running rules stay.
+  h.dir.Write("rules/broken.yaml", "rules:\n  - id: [\n");
+  h.daemon->RequestReload();
+  REQUIRE(Eventually([&] { return Logged(h, "rules not reloaded"); }));
+  CHECK(h.daemon->ListRules().size() == 4);
+  CHECK(h.Stop() == 0);
+}
+
+TEST_CASE("daemon backend: keyed state and applied rules survive a restart", "[daemon]") {
+  TempDir keep;
+  std::string root = keep.path() + "/gw";
+  {
+    Harness h;
+    REQUIRE(h.daemon->Publish("a", {Reading(1, "x", 150)}).ok());
+    REQUIRE(Eventually([&] { return h.Events("a") == 1; }));
+    REQUIRE(h.daemon->ApplyRules("rules:\n  - id: warm\n    title: Warm\n    severity: low\n    stream: a\n    where: 'temp > 30'\n", "extra").ok());
+    REQUIRE(h.daemon->SetRuleEnabled("cold", false).ok());
+    CHECK(h.Stop() == 0);
+    std::rename(h.root.c_str(), root.c_str());
+  }
+  Harness again(root);
+  CHECK(again.daemon->ListRules().size() == 4);
+  CHECK_FALSE(again.daemon->GetRule("cold")->enabled());
+  REQUIRE(again.daemon->Publish("a", {Reading(2, "x", 160)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(again, "burst") == 1; }));  // the window was restored
+  REQUIRE(again.daemon->Publish("a", {Reading(3, "d1", 40)}).ok());
+  REQUIRE(Eventually([&] { return AlertsOf(again, "warm") == 1; }));
 }
 
 TEST_CASE("daemon backend: /metrics, /healthz and /readyz over HTTP", "[daemon]") {

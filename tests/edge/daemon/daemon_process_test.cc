@@ -235,6 +235,15 @@ TEST_CASE("daemon: cat file | vigil run ends with exit 0 once stdin is done", "[
   for (const std::string& l : lines) CHECK_THAT(l, Catch::Contains("\"rule\":{\"id\":\"hot\""));
   CHECK_THAT(r.err, Catch::Contains("not json") || Catch::Contains("line 7"));
 
+  // More input on the same state continues the stream: the first run's final watermark
+  // was not stored, so these are not late.
+  vigil::testing::ProcessResult more =
+      vigil::testing::RunProcess({VIGIL_BINARY, "run", "--config", config}, Reading(7, 85) + "\n" + Reading(8, 86) + "\n", 60);
+  INFO(more.err);
+  CHECK(more.exit_code == 0);
+  CHECK(vigil::testing::Lines(more.out).size() == 2);
+  CHECK_THAT(more.err, Catch::Contains("0 late"));
+
   SECTION("the embedded default: stdin, rulesets/ and ./vigil-state in the working directory") {
     TempDir cwd;
     cwd.Write("rulesets/r.yaml", kRules);
