@@ -253,6 +253,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
   std::call_once(reflection_once, [] { grpc::reflection::InitProtoReflectionServerBuilderPlugin(); });
 
   grpc::ServerBuilder builder;
+  // gRPC sets SO_REUSEPORT by default: a second vigil on the same port would then share it
+  // silently instead of failing to start.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options.listen, credentials, &impl->port);
   builder.RegisterService(&impl->rules);
   builder.RegisterService(&impl->alerts);
