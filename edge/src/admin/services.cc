@@ -132,6 +132,15 @@ grpc::Status AlertsService::Tail(grpc::ServerContext* context,
     }
     if (stopping) break;
   }
+  if (state_->stopping.load() && !context->IsCancelled()) {
+    // The server is shutting down: what was raised before still reaches the client (bounded,
+    // in case alerts keep coming faster than it reads).
+    bool stopping = false;
+    for (int i = 0; i < 10000 && sub->Next(&alert, 0, &stopping); ++i) {
+      if (!writer->Write(alert)) break;
+      alert.Clear();
+    }
+  }
   context->AddTrailingMetadata(kTailDroppedKey, std::to_string(sub->dropped()));
   // A tail ends only because the server or the appliance stops (or the client left): that
   // is the stream's normal end, not an error.

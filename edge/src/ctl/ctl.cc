@@ -378,6 +378,13 @@ int CtlCommand(int argc, char** argv) {
       {"rules disable", 1}, {"alerts tail", 0},   {"alerts recent", 0},
   };
   auto arity = kArity.find(command);
+  if (arity == kArity.end() && words == 1 && (command == "rules" || command == "alerts")) {
+    Error(command + ": needs a subcommand (" +
+          (command == "rules" ? "list, get, validate, apply, delete, enable or disable"
+                              : "tail or recent") +
+          ")");
+    return kUsage;
+  }
   if (arity == kArity.end()) {
     Error("unknown command '" + command + "' (see vigil ctl --help)");
     return kUsage;

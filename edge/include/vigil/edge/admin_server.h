@@ -69,8 +69,9 @@ class AdminServer {
   std::string address() const;
   bool tls() const;
 
-  // Stops accepting calls, ends open Alerts.Tail streams (status OK) within about
-  // `tail_poll`, and waits up to `deadline` for calls in flight, then cancels what is left.
+  // Stops accepting calls, ends open Alerts.Tail streams within about `tail_poll` (after
+  // sending the alerts already queued for them; status OK), and waits up to `deadline` for
+  // calls in flight, then cancels what is left.
   // Returns when every handler has returned. Idempotent. Thread safety: any thread, but not
   // from a handler.
   void Shutdown(std::chrono::milliseconds deadline);
