@@ -272,7 +272,8 @@ TEST_CASE("Admin API: Ingest Publish acknowledges every record, or says how many
     for (const auto& [stream, records] : batches) {
       v1::PublishRequest req;
       req.set_stream(stream);
-      for (const std::string& r : records) req.add_records(r);
+      for (const std::string& r : records)
+        req.add_records(r);
       if (!writer->Write(req)) break;
     }
     writer->WritesDone();
@@ -280,8 +281,8 @@ TEST_CASE("Admin API: Ingest Publish acknowledges every record, or says how many
   };
 
   v1::PublishResponse reply;
-  grpc::Status s = publish({{"events", {R"({"a":1})", R"({"a":2})"}}, {"events", {R"({"a":3})"}}},
-                           &reply);
+  grpc::Status s =
+      publish({{"events", {R"({"a":1})", R"({"a":2})"}}, {"events", {R"({"a":3})"}}}, &reply);
   REQUIRE(s.ok());
   CHECK(reply.accepted() == 3);
   CHECK(backend.published() == Strings{R"({"a":1})", R"({"a":2})", R"({"a":3})"});
@@ -372,7 +373,8 @@ TEST_CASE("Admin API: only loopback addresses may go without a token") {
   Result<std::unique_ptr<AdminServer>> r = AdminServer::Start(&backend, options);
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Status::Code::kInvalidArgument);
-  CHECK_THAT(r.status().message(), Catch::StartsWith("api.grpc.token: required to listen on '0.0.0.0:0'"));
+  CHECK_THAT(r.status().message(),
+             Catch::StartsWith("api.grpc.token: required to listen on '0.0.0.0:0'"));
 
   // Taken from the configuration as it was read.
   ApiConfig api;
@@ -388,6 +390,34 @@ TEST_CASE("Admin API: only loopback addresses may go without a token") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.status().code() == Status::Code::kUnavailable);
   CHECK_THAT(r.status().message(), Catch::Contains("cannot listen on '" + first->address() + "'"));
+}
+
+TEST_CASE("Admin API: listens on localhost, IPv6 loopback and unix sockets without a token") {
+  TestBackend backend;
+  vigil::testing::TempDir dir;
+  for (const std::string& listen :
+       Strings{"localhost:0", "[::1]:0", "unix:" + dir.path() + "/admin.sock"}) {
+    AdminServerOptions options;
+    options.listen = listen;
+    Result<std::unique_ptr<AdminServer>> r = AdminServer::Start(&backend, options);
+    INFO(listen << ": " << (r.ok() ? "" : r.status().message()));
+    REQUIRE(r.ok());
+    AdminServer& server = *r.value();
+    if (listen.rfind("unix:", 0) == 0) {
+      CHECK(server.address() == listen);
+      CHECK(server.port() == 0);
+    } else {
+      CHECK(server.port() > 0);
+      CHECK(server.address() ==
+            listen.substr(0, listen.size() - 1) + std::to_string(server.port()));
+    }
+    auto admin = v1::Admin::NewStub(
+        grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()));
+    v1::HealthResponse health;
+    grpc::Status s = admin->Health(Context().get(), v1::HealthRequest(), &health);
+    INFO(s.error_message());
+    CHECK(s.ok());
+  }
 }
 
 TEST_CASE("Admin API: api.grpc.tls errors name the key") {
@@ -421,7 +451,8 @@ TEST_CASE("Admin API: api.grpc.tls errors name the key") {
   options.tls = tls;
   r = AdminServer::Start(&backend, options);
   REQUIRE_FALSE(r.ok());
-  CHECK_THAT(r.status().message(), Catch::Contains("api.grpc.tls.cert_file: '" + not_pem + "' is not a PEM file"));
+  CHECK_THAT(r.status().message(),
+             Catch::Contains("api.grpc.tls.cert_file: '" + not_pem + "' is not a PEM file"));
 }
 
 TEST_CASE("Admin API: TLS with a self-signed certificate, plaintext to it fails") {
@@ -466,7 +497,8 @@ TEST_CASE("Admin API: with client_ca_file, clients must present a certificate it
       ssl.pem_cert_chain = ReadAll(as->cert_file);
       ssl.pem_private_key = ReadAll(as->key_file);
     }
-    auto stub = v1::Admin::NewStub(grpc::CreateChannel(server->address(), grpc::SslCredentials(ssl)));
+    auto stub =
+        v1::Admin::NewStub(grpc::CreateChannel(server->address(), grpc::SslCredentials(ssl)));
     v1::HealthResponse health;
     return stub->Health(Context("t0ken").get(), v1::HealthRequest(), &health);
   };
@@ -510,7 +542,8 @@ Strings ReflectedServices(const std::shared_ptr<grpc::Channel>& channel, const s
     int n = list.GetReflection()->FieldSize(list, service_field);
     for (int i = 0; i < n; ++i) {
       const pb::Message& svc = list.GetReflection()->GetRepeatedMessage(list, service_field, i);
-      names.push_back(svc.GetReflection()->GetString(svc, svc.GetDescriptor()->FindFieldByName("name")));
+      names.push_back(
+          svc.GetReflection()->GetString(svc, svc.GetDescriptor()->FindFieldByName("name")));
     }
   }
   stream->WritesDone();

@@ -17,7 +17,8 @@
 
 namespace vigil::edge::testing {
 
-inline std::unique_ptr<AdminServer> StartAdmin(AdminBackend* backend, AdminServerOptions options = {}) {
+inline std::unique_ptr<AdminServer> StartAdmin(AdminBackend* backend,
+                                               AdminServerOptions options = {}) {
   if (options.listen == "127.0.0.1:7070") options.listen = "127.0.0.1:0";
   Result<std::unique_ptr<AdminServer>> r = AdminServer::Start(backend, options);
   INFO((r.ok() ? std::string() : r.status().message()));
@@ -44,11 +45,11 @@ struct TestCert {
 
 inline TestCert MakeCert(const vigil::testing::TempDir& dir, const std::string& name) {
   TestCert c{dir.path() + "/" + name + ".crt", dir.path() + "/" + name + ".key"};
-  vigil::testing::ProcessResult r = vigil::testing::RunProcess(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key_file, "-out", c.cert_file,
-       "-days", "2", "-subj", "/CN=" + name, "-addext",
-       "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  vigil::testing::ProcessResult r =
+      vigil::testing::RunProcess({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                                  "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", c.key_file,
+                                  "-out", c.cert_file, "-days", "2", "-subj", "/CN=" + name,
+                                  "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return c;

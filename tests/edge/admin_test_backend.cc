@@ -20,9 +20,12 @@ int SeverityRank(const std::string& s) {
 
 const char* KindName(cep::RuleKind k) {
   switch (k) {
-    case cep::RuleKind::kSingleEvent: return "single_event";
-    case cep::RuleKind::kPattern: return "pattern";
-    case cep::RuleKind::kThreshold: return "threshold";
+    case cep::RuleKind::kSingleEvent:
+      return "single_event";
+    case cep::RuleKind::kPattern:
+      return "pattern";
+    case cep::RuleKind::kThreshold:
+      return "threshold";
   }
   return "?";
 }
@@ -33,11 +36,14 @@ v1::Rule ToProto(const rules::Rule& r, const std::string& document, const std::s
   p.set_title(r.title);
   p.set_description(r.description);
   p.set_severity(rules::SeverityName(r.severity));
-  for (const std::string& t : r.tags) p.add_tags(t);
+  for (const std::string& t : r.tags)
+    p.add_tags(t);
   p.set_kind(KindName(r.spec.kind));
   p.set_stream(r.stream);
-  for (const std::string& k : r.spec.key_names) p.add_key(k);
-  for (const std::string& s : r.sinks) p.add_sinks(s);
+  for (const std::string& k : r.spec.key_names)
+    p.add_key(k);
+  for (const std::string& s : r.sinks)
+    p.add_sinks(s);
   p.set_enabled(r.enabled);
   p.set_source_file("api:" + document);
   p.set_semantics_hash(r.semantics_hash);
@@ -61,7 +67,8 @@ Loaded Load(const std::string& yaml, const std::string& name) {
 
 class TestBackend::Subscription final : public AlertSubscription {
  public:
-  Subscription(TestBackend* owner, v1::AlertFilter filter) : owner_(owner), filter_(std::move(filter)) {}
+  Subscription(TestBackend* owner, v1::AlertFilter filter)
+      : owner_(owner), filter_(std::move(filter)) {}
   ~Subscription() override { owner_->Unsubscribe(this); }
 
   bool Next(v1::Alert* alert, int timeout_ms, bool* stopping) override {
@@ -171,7 +178,8 @@ v1::ValidateRulesResponse TestBackend::ValidateRules(const std::string& yaml,
     p->set_text(d.ToString());
   }
   if (l.diags.empty()) {
-    for (const rules::Rule& rule : l.ruleset.rules) r.add_rule_ids(rule.id);
+    for (const rules::Rule& rule : l.ruleset.rules)
+      r.add_rule_ids(rule.id);
   }
   return r;
 }
@@ -181,7 +189,8 @@ Result<v1::ApplyRulesResponse> TestBackend::ApplyRules(const std::string& yaml,
   Loaded l = Load(yaml, name);
   if (!l.diags.empty()) {
     std::string text;
-    for (const rules::Diagnostic& d : l.diags) text += d.ToString() + "\n";
+    for (const rules::Diagnostic& d : l.diags)
+      text += d.ToString() + "\n";
     return vigil::Status::InvalidArgument(text);
   }
   std::lock_guard<std::mutex> lock(mu_);
@@ -232,9 +241,8 @@ vigil::Status TestBackend::SetRuleEnabled(const std::string& id, bool enabled) {
 }
 
 bool TestBackend::Passes(const v1::AlertFilter& filter, const v1::Alert& alert) {
-  if (filter.rule_ids_size() > 0 &&
-      std::find(filter.rule_ids().begin(), filter.rule_ids().end(), alert.rule_id()) ==
-          filter.rule_ids().end()) {
+  if (filter.rule_ids_size() > 0 && std::find(filter.rule_ids().begin(), filter.rule_ids().end(),
+                                              alert.rule_id()) == filter.rule_ids().end()) {
     return false;
   }
   return filter.min_severity().empty() ||
@@ -256,7 +264,8 @@ std::unique_ptr<AlertSubscription> TestBackend::SubscribeAlerts(const v1::AlertF
   std::vector<v1::Alert> recent = RecentAlerts(filter, backlog);
   auto sub = std::make_unique<Subscription>(this, filter);
   std::lock_guard<std::mutex> lock(mu_);
-  for (const v1::Alert& a : recent) sub->Push(a);
+  for (const v1::Alert& a : recent)
+    sub->Push(a);
   subs_.insert(sub.get());
   subscribers_changed_.notify_all();
   return sub;
@@ -279,7 +288,8 @@ Result<uint64_t> TestBackend::Publish(const std::string& stream, std::vector<std
     return vigil::Status::Unavailable("the ingest log cannot be written");
   }
   uint64_t first = published_.size();
-  for (std::string& r : records) published_.push_back(std::move(r));
+  for (std::string& r : records)
+    published_.push_back(std::move(r));
   return first;
 }
 
@@ -295,7 +305,8 @@ void TestBackend::Raise(v1::Alert alert) {
 void TestBackend::StopAlerts() {
   std::lock_guard<std::mutex> lock(mu_);
   alerts_stopped_ = true;
-  for (Subscription* s : subs_) s->Wake();
+  for (Subscription* s : subs_)
+    s->Wake();
 }
 
 size_t TestBackend::subscribers() const {

@@ -30,8 +30,10 @@ class TestBackend final : public AdminBackend {
   // Rules
   std::vector<v1::Rule> ListRules() override;
   Result<v1::Rule> GetRule(const std::string& id) override;
-  v1::ValidateRulesResponse ValidateRules(const std::string& yaml, const std::string& name) override;
-  Result<v1::ApplyRulesResponse> ApplyRules(const std::string& yaml, const std::string& name) override;
+  v1::ValidateRulesResponse ValidateRules(const std::string& yaml,
+                                          const std::string& name) override;
+  Result<v1::ApplyRulesResponse> ApplyRules(const std::string& yaml,
+                                            const std::string& name) override;
   vigil::Status DeleteRule(const std::string& id) override;
   vigil::Status SetRuleEnabled(const std::string& id, bool enabled) override;
 
@@ -69,7 +71,7 @@ class TestBackend final : public AdminBackend {
 
   mutable std::mutex mu_;
   mutable std::condition_variable subscribers_changed_;
-  std::map<std::string, StoredRule> rules_;                  // by id
+  std::map<std::string, StoredRule> rules_;                    // by id
   std::map<std::string, std::vector<std::string>> documents_;  // name → rule ids
   std::deque<v1::Alert> ring_;
   std::set<Subscription*> subs_;

@@ -93,7 +93,8 @@ TEST_CASE("vigil ctl: rules validate, apply, list, get, enable, disable and dele
   REQUIRE(r.exit_code == 0);
   Strings lines = Lines(r.out);
   REQUIRE(lines.size() == 3);
-  CHECK(Cells(lines[0]) == Strings{"ID", "KIND", "SEVERITY", "ENABLED", "STREAM", "SOURCE", "TITLE"});
+  CHECK(Cells(lines[0]) ==
+        Strings{"ID", "KIND", "SEVERITY", "ENABLED", "STREAM", "SOURCE", "TITLE"});
   CHECK(Cells(lines[1]) ==
         Strings{"login-failure", "single_event", "high", "yes", "*", "api:auth", "Failed login"});
   CHECK(Cells(lines[2]) == Strings{"root-login", "single_event", "critical", "yes", "*", "api:auth",
@@ -201,7 +202,7 @@ TEST_CASE("vigil ctl: alerts recent and alerts tail, as tables and JSON lines") 
                          "--min-severity", "high"});
   });
   bool subscribed = backend.WaitForSubscribers(1, std::chrono::seconds(60));
-  backend.Raise(MakeAlert("root-login", "medium", 4, "10.0.0.4"));  // below min severity
+  backend.Raise(MakeAlert("root-login", "medium", 4, "10.0.0.4"));   // below min severity
   backend.Raise(MakeAlert("login-failure", "high", 5, "10.0.0.5"));  // another rule
   backend.Raise(MakeAlert("root-login", "critical", 6, "10.0.0.6"));
   // Ends the tail from the backend's side once the child has read what was sent: the

@@ -26,13 +26,27 @@ struct TlsSettings {
 
 const std::vector<cep::Option<TlsSettings>>& TlsTable() {
   static const std::vector<cep::Option<TlsSettings>> t = {
-      {"cert_file", cep::OptionType::kString, "", true,
-       "PEM certificate chain the server presents.", {}, cep::Member(&TlsSettings::cert_file)},
-      {"key_file", cep::OptionType::kString, "", true, "PEM private key of `cert_file`.", {},
+      {"cert_file",
+       cep::OptionType::kString,
+       "",
+       true,
+       "PEM certificate chain the server presents.",
+       {},
+       cep::Member(&TlsSettings::cert_file)},
+      {"key_file",
+       cep::OptionType::kString,
+       "",
+       true,
+       "PEM private key of `cert_file`.",
+       {},
        cep::Member(&TlsSettings::key_file)},
-      {"client_ca_file", cep::OptionType::kString, "", false,
+      {"client_ca_file",
+       cep::OptionType::kString,
+       "",
+       false,
        "PEM CA certificates; when set, clients must present a certificate signed by one of them.",
-       {}, cep::Member(&TlsSettings::client_ca_file)},
+       {},
+       cep::Member(&TlsSettings::client_ca_file)},
   };
   return t;
 }
@@ -160,7 +174,9 @@ AdminServerOptions AdminServerOptions::FromConfig(const ApiConfig& api) {
   return o;
 }
 
-std::string AdminTlsOptionsMarkdown() { return cep::OptionsMarkdown(TlsTable()); }
+std::string AdminTlsOptionsMarkdown() {
+  return cep::OptionsMarkdown(TlsTable());
+}
 
 bool IsLoopbackAddress(const std::string& listen) {
   if (listen.rfind("unix:", 0) == 0 || listen.rfind("unix-abstract:", 0) == 0) return true;
@@ -184,6 +200,7 @@ struct AdminServer::Impl {
   admin::AdminService admin{&state};
   std::unique_ptr<grpc::Server> server;
   int port = 0;
+  std::string listen;
   bool unix_socket = false;
   bool tls = false;
   std::mutex shutdown_mu;
@@ -192,7 +209,9 @@ struct AdminServer::Impl {
 
 AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-AdminServer::~AdminServer() { Shutdown(std::chrono::milliseconds(0)); }
+AdminServer::~AdminServer() {
+  Shutdown(std::chrono::milliseconds(0));
+}
 
 Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
                                                         const AdminServerOptions& options) {
@@ -231,8 +250,9 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
                    : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY,
         nullptr);
     if (!creds) {
-      return cep::OptionError(&options.tls, "api.grpc.tls",
-                              "gRPC refused the certificate or key (does key_file match cert_file?)");
+      return cep::OptionError(
+          &options.tls, "api.grpc.tls",
+          "gRPC refused the certificate or key (does key_file match cert_file?)");
     }
   } else {
     creds = grpc_insecure_server_credentials_create();
@@ -240,17 +260,19 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
 
   auto impl = std::make_unique<Impl>();
   impl->state.backend = backend;
-  impl->state.tail_poll = options.tail_poll.count() > 0 ? options.tail_poll
-                                                         : std::chrono::milliseconds(100);
+  impl->state.tail_poll =
+      options.tail_poll.count() > 0 ? options.tail_poll : std::chrono::milliseconds(100);
   impl->check.token = options.token;
   impl->check.state = &impl->state;
   impl->tls = !options.tls.is_null();
+  impl->listen = options.listen;
   impl->unix_socket = options.listen.rfind("unix", 0) == 0;
   auto credentials = std::make_shared<CoreServerCredentials>(
       creds, options.token.empty() ? nullptr : &impl->check);
 
   static std::once_flag reflection_once;
-  std::call_once(reflection_once, [] { grpc::reflection::InitProtoReflectionServerBuilderPlugin(); });
+  std::call_once(reflection_once,
+                 [] { grpc::reflection::InitProtoReflectionServerBuilderPlugin(); });
 
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default: a second vigil on the same port would then share it
@@ -271,11 +293,23 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
 }
 
-int AdminServer::port() const { return impl_->port; }
+int AdminServer::port() const {
+  return impl_->port;
+}
 
-std::string AdminServer::address() const { return "127.0.0.1:" + std::to_string(impl_->port); }
+std::string AdminServer::address() const {
+  if (impl_->unix_socket) return impl_->listen;
+  bool has_port = false;
+  std::string host = ListenHost(impl_->listen, &has_port);
+  // A wildcard address is reachable on loopback; name other hosts as they were given.
+  if (host.empty() || host == "0.0.0.0" || host == "::") host = "127.0.0.1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(impl_->port);
+}
 
-bool AdminServer::tls() const { return impl_->tls; }
+bool AdminServer::tls() const {
+  return impl_->tls;
+}
 
 void AdminServer::Shutdown(std::chrono::milliseconds deadline) {
   std::lock_guard<std::mutex> lock(impl_->shutdown_mu);

@@ -8,22 +8,27 @@ namespace vigil::edge::admin {
 
 grpc::Status ToGrpc(const Status& status) {
   switch (status.code()) {
-    case Status::Code::kOk: return grpc::Status::OK;
+    case Status::Code::kOk:
+      return grpc::Status::OK;
     case Status::Code::kInvalidArgument:
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, status.message());
-    case Status::Code::kNotFound: return grpc::Status(grpc::StatusCode::NOT_FOUND, status.message());
+    case Status::Code::kNotFound:
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, status.message());
     case Status::Code::kUnavailable:
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, status.message());
     case Status::Code::kCorruption:
       return grpc::Status(grpc::StatusCode::DATA_LOSS, status.message());
-    case Status::Code::kIOError: break;
+    case Status::Code::kIOError:
+      break;
   }
   return grpc::Status(grpc::StatusCode::INTERNAL, status.message());
 }
 
 namespace {
 
-void Count(ServiceState* state) { state->requests.fetch_add(1, std::memory_order_relaxed); }
+void Count(ServiceState* state) {
+  state->requests.fetch_add(1, std::memory_order_relaxed);
+}
 
 grpc::Status RequireId(const std::string& id) {
   if (id.empty()) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: required");
@@ -44,7 +49,8 @@ grpc::Status RequireYaml(const std::string& yaml) {
 grpc::Status RulesService::List(grpc::ServerContext*, const v1::ListRulesRequest*,
                                 v1::ListRulesResponse* reply) {
   Count(state_);
-  for (v1::Rule& r : state_->backend->ListRules()) *reply->add_rules() = std::move(r);
+  for (v1::Rule& r : state_->backend->ListRules())
+    *reply->add_rules() = std::move(r);
   return grpc::Status::OK;
 }
 
@@ -107,8 +113,7 @@ grpc::Status RulesService::Disable(grpc::ServerContext*, const v1::SetRuleEnable
 
 // ---- Alerts
 
-grpc::Status AlertsService::Tail(grpc::ServerContext* context,
-                                 const v1::TailAlertsRequest* request,
+grpc::Status AlertsService::Tail(grpc::ServerContext* context, const v1::TailAlertsRequest* request,
                                  grpc::ServerWriter<v1::Alert>* writer) {
   Count(state_);
   std::unique_ptr<AlertSubscription> sub =
@@ -167,14 +172,15 @@ grpc::Status IngestService::Publish(grpc::ServerContext*,
   v1::PublishRequest batch;
   while (reader->Read(&batch)) {
     if (batch.stream().empty()) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "stream: required (" + std::to_string(accepted) +
-                              " records accepted before this batch)");
+      return grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          "stream: required (" + std::to_string(accepted) + " records accepted before this batch)");
     }
     if (batch.records_size() == 0) continue;
     std::vector<std::string> records;
     records.reserve(static_cast<size_t>(batch.records_size()));
-    for (std::string& r : *batch.mutable_records()) records.push_back(std::move(r));
+    for (std::string& r : *batch.mutable_records())
+      records.push_back(std::move(r));
     size_t n = records.size();
     Result<uint64_t> r = state_->backend->Publish(batch.stream(), std::move(records));
     if (!r.ok()) {

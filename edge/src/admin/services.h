@@ -34,7 +34,8 @@ class RulesService final : public v1::Rules::Service {
   explicit RulesService(ServiceState* state) : state_(state) {}
   grpc::Status List(grpc::ServerContext*, const v1::ListRulesRequest*,
                     v1::ListRulesResponse* reply) override;
-  grpc::Status Get(grpc::ServerContext*, const v1::GetRuleRequest* request, v1::Rule* reply) override;
+  grpc::Status Get(grpc::ServerContext*, const v1::GetRuleRequest* request,
+                   v1::Rule* reply) override;
   grpc::Status Validate(grpc::ServerContext*, const v1::ValidateRulesRequest* request,
                         v1::ValidateRulesResponse* reply) override;
   grpc::Status Apply(grpc::ServerContext*, const v1::ApplyRulesRequest* request,

@@ -56,7 +56,8 @@ const CommandSpec& Spec() {
           {"token-env", "NAME", false, "Read the API token from this environment variable."},
           {"token-file", "FILE", false, "Read the API token from this file."},
           {"tls-ca", "FILE", false, "Connect with TLS, trusting these PEM CA certificates."},
-          {"tls-cert", "FILE", false, "TLS client certificate (PEM), for servers that require one."},
+          {"tls-cert", "FILE", false,
+           "TLS client certificate (PEM), for servers that require one."},
           {"tls-key", "FILE", false, "Private key of --tls-cert (PEM)."},
           {"tls-server-name", "NAME", false, "Expect this name in the server certificate."},
           {"timeout", "SECONDS", false, "Deadline of each call except alerts tail (default 30)."},
@@ -70,7 +71,9 @@ const CommandSpec& Spec() {
   return spec;
 }
 
-void Error(const std::string& message) { PrintError("ctl", message); }
+void Error(const std::string& message) {
+  PrintError("ctl", message);
+}
 
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
   std::ifstream in(path, std::ios::binary);
@@ -114,8 +117,9 @@ struct Client {
     bool transport = s.error_code() == grpc::StatusCode::UNAVAILABLE ||
                      s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
     if (transport && state != GRPC_CHANNEL_READY) {
-      std::string hint = tls ? " (TLS: check --tls-ca, --tls-server-name and the server's certificate)"
-                             : " (is `vigil run` listening there? a TLS server needs --tls-ca)";
+      std::string hint =
+          tls ? " (TLS: check --tls-ca, --tls-server-name and the server's certificate)"
+              : " (is `vigil run` listening there? a TLS server needs --tls-ca)";
       Error("cannot connect to " + address + ": " + s.error_message() + hint);
       return kNoConnection;
     }
@@ -137,7 +141,9 @@ struct Client {
   }
 };
 
-void Print(const std::string& text) { std::fputs(text.c_str(), stdout); }
+void Print(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+}
 
 int StatusCommand(const Client& c) {
   auto stub = v1::Admin::NewStub(c.channel);
@@ -160,8 +166,8 @@ int Health(const Client& c) {
   if (c.json) {
     Print(ctl::ToJson(reply) + "\n");
   } else {
-    Print(std::string("live:   ") + (reply.live() ? "yes" : "no") + "\nready:  " +
-          (reply.ready() ? "yes" : "no") + "\n" +
+    Print(std::string("live:   ") + (reply.live() ? "yes" : "no") +
+          "\nready:  " + (reply.ready() ? "yes" : "no") + "\n" +
           (reply.detail().empty() ? "" : "detail: " + reply.detail() + "\n"));
   }
   return reply.live() && reply.ready() ? kOk : kFailed;
@@ -237,9 +243,11 @@ int RulesValidate(const Client& c, const std::string& file) {
     return kFailed;
   }
   std::string ids;
-  for (const std::string& id : reply.rule_ids()) ids += (ids.empty() ? "" : ", ") + id;
-  std::printf("ok: %d rule%s in %s%s\n", reply.rule_ids_size(), reply.rule_ids_size() == 1 ? "" : "s",
-              file.c_str(), ids.empty() ? "" : (" (" + ids + ")").c_str());
+  for (const std::string& id : reply.rule_ids())
+    ids += (ids.empty() ? "" : ", ") + id;
+  std::printf("ok: %d rule%s in %s%s\n", reply.rule_ids_size(),
+              reply.rule_ids_size() == 1 ? "" : "s", file.c_str(),
+              ids.empty() ? "" : (" (" + ids + ")").c_str());
   return kOk;
 }
 
@@ -281,8 +289,8 @@ int RulesChange(const Client& c, const std::string& verb, const std::string& id)
     req.set_enabled(verb == "enable");
     v1::SetRuleEnabledResponse reply;
     s = verb == "enable" ? stub->Enable(&ctx, req, &reply) : stub->Disable(&ctx, req, &reply);
-    json = "{\"id\":" + ctl::JsonString(id) + ",\"enabled\":" + (verb == "enable" ? "true" : "false") +
-           "}";
+    json = "{\"id\":" + ctl::JsonString(id) +
+           ",\"enabled\":" + (verb == "enable" ? "true" : "false") + "}";
     text = (verb == "enable" ? "enabled rule " : "disabled rule ") + id;
   }
   if (!s.ok()) return c.Fail("rules " + verb + " " + id, s);
@@ -328,7 +336,8 @@ int AlertsRecent(const Client& c, const v1::AlertFilter& filter, uint32_t limit)
   std::vector<v1::Alert> alerts(reply.alerts().begin(), reply.alerts().end());
   if (c.json) {
     std::string out = "[";
-    for (size_t i = 0; i < alerts.size(); ++i) out += (i ? "," : "") + ctl::AlertJson(alerts[i]);
+    for (size_t i = 0; i < alerts.size(); ++i)
+      out += (i ? "," : "") + ctl::AlertJson(alerts[i]);
     Print(out + "]\n");
   } else {
     Print(ctl::AlertTable(alerts));
@@ -372,10 +381,9 @@ int CtlCommand(int argc, char** argv) {
     words = 2;
   }
   static const std::map<std::string, size_t> kArity = {
-      {"status", 0},        {"health", 0},        {"checkpoint", 0},
-      {"rules list", 0},    {"rules get", 1},     {"rules validate", 1},
-      {"rules apply", 1},   {"rules delete", 1},  {"rules enable", 1},
-      {"rules disable", 1}, {"alerts tail", 0},   {"alerts recent", 0},
+      {"status", 0},       {"health", 0},         {"checkpoint", 0},  {"rules list", 0},
+      {"rules get", 1},    {"rules validate", 1}, {"rules apply", 1}, {"rules delete", 1},
+      {"rules enable", 1}, {"rules disable", 1},  {"alerts tail", 0}, {"alerts recent", 0},
   };
   auto arity = kArity.find(command);
   if (arity == kArity.end() && words == 1 && (command == "rules" || command == "alerts")) {
@@ -402,8 +410,8 @@ int CtlCommand(int argc, char** argv) {
     return kUsage;
   }
   static const std::set<std::string> kConnection = {
-      "address", "server", "token-env", "token-file", "tls-ca", "tls-cert",
-      "tls-key", "tls-server-name", "timeout", "json"};
+      "address",  "server",  "token-env",       "token-file", "tls-ca",
+      "tls-cert", "tls-key", "tls-server-name", "timeout",    "json"};
   auto allowed = CommandOptions().find(command);
   for (const auto& [name, values] : args.values) {
     if (kConnection.count(name)) continue;
@@ -478,7 +486,8 @@ int CtlCommand(int argc, char** argv) {
     creds = grpc::InsecureChannelCredentials();
   }
   grpc::ChannelArguments channel_args;
-  if (args.has("tls-server-name")) channel_args.SetSslTargetNameOverride(args.get("tls-server-name"));
+  if (args.has("tls-server-name"))
+    channel_args.SetSslTargetNameOverride(args.get("tls-server-name"));
   c.channel = grpc::CreateCustomChannel(c.address, creds, channel_args);
 
   std::string arg = pos.size() > words ? pos[words] : "";
@@ -493,7 +502,8 @@ int CtlCommand(int argc, char** argv) {
     return RulesChange(c, pos[1], arg);
   }
   v1::AlertFilter filter;
-  for (const std::string& r : args.all("rule")) filter.add_rule_ids(r);
+  for (const std::string& r : args.all("rule"))
+    filter.add_rule_ids(r);
   if (args.has("min-severity")) {
     static const std::set<std::string> kSeverities = {"info", "low", "medium", "high", "critical"};
     if (!kSeverities.count(args.get("min-severity"))) {

@@ -14,7 +14,8 @@ std::string Table::Render() const {
   std::vector<size_t> width;
   for (const auto& row : rows_) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+    for (size_t i = 0; i < row.size(); ++i)
+      width[i] = std::max(width[i], row[i].size());
   }
   std::string out;
   for (const auto& row : rows_) {
@@ -23,7 +24,8 @@ std::string Table::Render() const {
       line += row[i];
       if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 2, ' ');
     }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!line.empty() && line.back() == ' ')
+      line.pop_back();
     out += line + "\n";
   }
   return out;
@@ -42,11 +44,21 @@ std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -76,9 +88,13 @@ std::string AlertJson(const v1::Alert& alert) {
 
 namespace {
 
-std::string KeyText(const v1::Alert& a) { return a.key_json().empty() ? "-" : a.key_json(); }
+std::string KeyText(const v1::Alert& a) {
+  return a.key_json().empty() ? "-" : a.key_json();
+}
 
-std::string Count(uint64_t n) { return std::to_string(n); }
+std::string Count(uint64_t n) {
+  return std::to_string(n);
+}
 
 }  // namespace
 
@@ -116,8 +132,8 @@ std::string StatusText(const v1::StatusResponse& s) {
   out += streams.Render();
 
   out += "\nrules:\n";
-  Table rules({"ID", "ENABLED", "KEYS", "PARTIAL", "DROPPED", "STATE_BYTES", "ALERTS",
-               "SUPPRESSED"});
+  Table rules(
+      {"ID", "ENABLED", "KEYS", "PARTIAL", "DROPPED", "STATE_BYTES", "ALERTS", "SUPPRESSED"});
   for (const v1::RuleStatus& r : s.rules()) {
     rules.Add({r.id(), r.enabled() ? "yes" : "no", Count(r.keys()), Count(r.partial_matches()),
                Count(r.partial_matches_dropped()), Count(r.state_bytes()), Count(r.alerts()),
@@ -149,7 +165,8 @@ std::string RulesTable(const v1::ListRulesResponse& rules) {
 std::string RuleText(const v1::Rule& r) {
   auto join = [](const auto& list) {
     std::string s;
-    for (const std::string& x : list) s += (s.empty() ? "" : ", ") + x;
+    for (const std::string& x : list)
+      s += (s.empty() ? "" : ", ") + x;
     return s.empty() ? std::string("-") : s;
   };
   std::string out;
@@ -175,7 +192,8 @@ std::string ApplyText(const v1::ApplyRulesResponse& a) {
   std::string out;
   auto line = [&](const char* what, const auto& ids) {
     std::string s;
-    for (const std::string& id : ids) s += (s.empty() ? "" : ", ") + id;
+    for (const std::string& id : ids)
+      s += (s.empty() ? "" : ", ") + id;
     out += std::string(what) + (s.empty() ? "-" : s) + "\n";
   };
   line("added:      ", a.added());

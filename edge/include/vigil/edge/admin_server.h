@@ -44,9 +44,9 @@ std::string AdminTlsOptionsMarkdown();
 bool IsLoopbackAddress(const std::string& listen);
 
 struct AdminServerStats {
-  uint64_t requests = 0;      // calls that reached a service of the admin API
-  uint64_t refused = 0;       // calls refused for a missing or wrong token
-  uint64_t tails_open = 0;    // Alerts.Tail streams open now
+  uint64_t requests = 0;    // calls that reached a service of the admin API
+  uint64_t refused = 0;     // calls refused for a missing or wrong token
+  uint64_t tails_open = 0;  // Alerts.Tail streams open now
 };
 
 class AdminServer {
@@ -65,7 +65,8 @@ class AdminServer {
 
   // The bound TCP port (the one picked for port 0); 0 for unix: addresses.
   int port() const;
-  // "127.0.0.1:<port>": an address clients can dial.
+  // An address clients on this machine can dial: the listen host with the bound port
+  // ("127.0.0.1:<port>" for a wildcard host), or the unix: address.
   std::string address() const;
   bool tls() const;
 
