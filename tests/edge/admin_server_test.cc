@@ -376,6 +376,12 @@ TEST_CASE("Admin API: only loopback addresses may go without a token") {
   CHECK_THAT(r.status().message(),
              Catch::StartsWith("api.grpc.token: required to listen on '0.0.0.0:0'"));
 
+  options.listen = "127.0.0.1";
+  r = AdminServer::Start(&backend, options);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().message() ==
+        "api.grpc.listen: '127.0.0.1' has no port (host:port, [v6]:port or unix:/path)");
+
   // Taken from the configuration as it was read.
   ApiConfig api;
   api.grpc_listen = "10.1.2.3:7070";

@@ -216,6 +216,14 @@ AdminServer::~AdminServer() {
 Result<std::unique_ptr<AdminServer>> AdminServer::Start(AdminBackend* backend,
                                                         const AdminServerOptions& options) {
   if (options.listen.empty()) return Status::InvalidArgument("api.grpc.listen: required");
+  if (options.listen.rfind("unix", 0) != 0) {
+    bool has_port = false;
+    ListenHost(options.listen, &has_port);
+    if (!has_port) {
+      return Status::InvalidArgument("api.grpc.listen: '" + options.listen +
+                                     "' has no port (host:port, [v6]:port or unix:/path)");
+    }
+  }
   bool loopback = IsLoopbackAddress(options.listen);
   if (!loopback && options.token.empty()) {
     return Status::InvalidArgument(
