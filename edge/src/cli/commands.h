@@ -10,6 +10,7 @@ namespace vigil::edge {
 int ReplayCommand(int argc, char** argv);
 int ValidateCommand(int argc, char** argv);
 int TestCommand(int argc, char** argv);
+int CtlCommand(int argc, char** argv);  // edge/src/ctl/
 
 // Prints "vigil: <message>" to stderr.
 void PrintError(const char* command, const std::string& message);
