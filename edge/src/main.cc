@@ -17,6 +17,7 @@ const char kUsage[] =
     "  replay     Run the rules over recorded events; alerts to stdout\n"
     "  validate   Check rule files; errors as file:line:column: message\n"
     "  test       Run the tests inside rule files\n"
+    "  ctl        Talk to a running vigil: status, rules, alerts (admin API)\n"
     "\n"
     "Run 'vigil COMMAND --help' for a command's options.\n";
 
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return vigil::edge::ReplayCommand(argc, argv);
   if (cmd == "validate") return vigil::edge::ValidateCommand(argc, argv);
   if (cmd == "test") return vigil::edge::TestCommand(argc, argv);
+  if (cmd == "ctl") return vigil::edge::CtlCommand(argc, argv);
   std::fprintf(stderr, "vigil: unknown command '%s' (see vigil --help)\n", cmd.c_str());
   return 2;
 }
