@@ -135,7 +135,7 @@ int RunCommand(int argc, char** argv) {
   SignalThread signals(daemon->get());
   if (vigil::Status st = (*daemon)->Start(); !st.ok()) {
     std::fprintf(stderr, "vigil run: %s\n", st.message().c_str());
-    return 1;
+    return st.code() == vigil::Status::Code::kInvalidArgument ? 2 : 1;
   }
   return (*daemon)->Run();
 }

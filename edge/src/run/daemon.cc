@@ -93,6 +93,7 @@ Daemon::Daemon(AppConfig config, DaemonOptions options)
 
 Daemon::~Daemon() {
   feed_.Close();
+  if (admin_) admin_->Shutdown(std::chrono::seconds(2));
   http_.Stop();
   for (auto& s : sources_) s->Stop();
   if (outbox_) outbox_->Stop();
@@ -235,6 +236,18 @@ vigil::Status Daemon::Start() {
       return r;
     });
   }
+  if (options_.serve_grpc && !config_.api.grpc_listen.empty()) {
+    auto admin = AdminServer::Start(this, AdminServerOptions::FromConfig(config_.api));
+    if (admin.ok()) {
+      admin_ = std::move(admin).value();
+    } else if (config_.file == DefaultConfig().file && admin.status().code() == vigil::Status::Code::kUnavailable) {
+      // As for HTTP: a busy port must not stop the embedded default.
+      Log(ingest::LogLevel::kWarning, admin.status().message() + "; the admin API is not served");
+    } else {
+      for (auto& s : sources_) s->Stop();
+      return admin.status();
+    }
+  }
   // Compiling the rules (Hyperscan) allocates and frees far more than it keeps: give the
   // freed pages back, which matters on a small gateway (docs/edge.md, footprint).
   malloc_trim(0);
@@ -246,12 +259,13 @@ vigil::Status Daemon::Start() {
   } else {
     SdNotify("READY=1");
   }
+  std::string grpc = admin_ ? ", admin API " + admin_->address() : "";
   std::string streams;
   for (const StreamConfig& s : config_.streams) streams += (streams.empty() ? "" : ", ") + s.name + " (" + s.source_type + ")";
   Log(ingest::LogLevel::kInfo, "running: node " + config_.node_id + ", streams " + streams + ", " +
                                    std::to_string(pipeline_->ruleset().rules.size()) + " rules, state " +
                                    store_->Describe() +
-                                   (http_.port() > 0 ? ", http port " + std::to_string(http_.port()) : ""));
+                                   (http_.port() > 0 ? ", http port " + std::to_string(http_.port()) : "") + grpc);
   return vigil::Status::Ok();
 }
 
@@ -313,6 +327,13 @@ int Daemon::Run() {
     SdNotify("STOPPING=1");
   }
   ready_ = false;
+  // From here on admin calls that need the pipeline are refused at once (Status answers
+  // from the last snapshot); those already queued are answered now.
+  {
+    std::lock_guard<std::mutex> lock(tasks_mu_);
+    tasks_closed_ = true;
+  }
+  RunTasks();
   if (finished) {
     Log(ingest::LogLevel::kInfo, "every source has ended: finishing");
     // The engine's state goes into the store as it is before the final watermark: a
@@ -333,17 +354,11 @@ int Daemon::Run() {
       for (ingest::Record& r : batch) Handle(r);
     }
   }
-  RunTasks();
   uint64_t bytes = 0;
   vigil::Status st = CheckpointNow(&bytes);
   FlushSinks(config_.shutdown_timeout);
   // The sinks' progress during the flush.
   vigil::Status last = CheckpointNow(&bytes);
-  {
-    std::lock_guard<std::mutex> lock(tasks_mu_);
-    tasks_closed_ = true;
-  }
-  RunTasks();
   pipeline_running_ = false;
   RefreshSnapshot();
   const PipelineStats& ps = pipeline_->stats();
@@ -352,7 +367,8 @@ int Daemon::Run() {
       "stopped: " + std::to_string(ps.events) + " events, " + std::to_string(ps.alerts) + " alerts, " +
           std::to_string(ps.late) + " late, " + std::to_string(dead_letters_.count()) + " dead-lettered; " +
           std::to_string(os.held) + " alerts held in the outbox; checkpoint " + std::to_string(checkpoints_.load()));
-  feed_.Close();
+  feed_.Close();  // open Alerts.Tail streams end
+  if (admin_) admin_->Shutdown(std::chrono::seconds(2));
   http_.Stop();
   return st.ok() || last.ok() ? 0 : 1;
 }

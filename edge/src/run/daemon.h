@@ -33,6 +33,7 @@
 #include "vigil/cep/state_store.h"
 #include "vigil/cep/time.h"
 #include "vigil/edge/admin_backend.h"
+#include "vigil/edge/admin_server.h"
 #include "vigil/edge/config.h"
 #include "vigil/edge/pipeline.h"
 #include "vigil/ingest/dead_letter.h"
@@ -49,6 +50,7 @@ struct DaemonOptions {
   ingest::LogFn log;  // null: stderr
   std::string version = "0.0.0";
   bool serve_http = true;  // api.http.listen
+  bool serve_grpc = true;  // api.grpc: the admin API (AdminServer) over this daemon
   // The store; null: RocksDB at state.dir.
   std::unique_ptr<cep::StateStore> store;
   // systemd notifications ("READY=1", "STOPPING=1"); null: SdNotify.
@@ -85,6 +87,8 @@ class Daemon final : public AdminBackend, private AlertHandler {
 
   bool ready() const { return ready_.load(); }
   int http_port() const { return http_.port(); }
+  // The admin API's address ("127.0.0.1:<port>"), empty when it is not served.
+  std::string grpc_address() const { return admin_ ? admin_->address() : ""; }
   const AppConfig& config() const { return config_; }
 
   // Prometheus text format 0.0.4.
@@ -173,6 +177,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
   std::vector<std::pair<std::string, std::string>> sinks_;  // name, type (outbox order)
   AlertFeed feed_;
   HttpServer http_;
+  std::unique_ptr<AdminServer> admin_;
   cep::Timestamp started_ = 0;
 
   std::atomic<bool> ready_{false};

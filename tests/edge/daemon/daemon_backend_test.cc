@@ -69,7 +69,7 @@ struct Harness {
         "  f: {source: {type: file, path: " + root + "/none.log}}\n"
         "rules: [" + root + "/rules]\n"
         "sinks: {out: {type: file, path: " + root + "/alerts.jsonl, default: true}}\n"
-        "api: {http: {listen: \"127.0.0.1:0\"}}\n";
+        "api: {http: {listen: \"127.0.0.1:0\"}, grpc: {listen: \"127.0.0.1:0\"}}\n";
     auto config = LoadConfigString(yaml, "test.yaml");
     INFO((config.ok() ? "" : config.status().message()));
     REQUIRE(config.ok());

@@ -62,6 +62,7 @@ struct Gateway {
   ingest::testing::Mosquitto broker{dir};
   TestHttpServer soc{[](const RecordedRequest&) { return Reply{200, {}, "ok"}; }};
   int http_port = FreePort();
+  int grpc_port = FreePort();
   std::string config;
 
   Gateway() {
@@ -80,7 +81,8 @@ struct Gateway {
                        "sinks:\n"
                        "  soc: {type: webhook, url: \"" + soc.url() + "\", default: true}\n"
                        "delivery: {retry: {initial: 10ms, max: 100ms}}\n"
-                       "api: {http: {listen: \"127.0.0.1:" + std::to_string(http_port) + "\"}}\n"
+                       "api: {http: {listen: \"127.0.0.1:" + std::to_string(http_port) + "\"},\n"
+                       "      grpc: {listen: \"127.0.0.1:" + std::to_string(grpc_port) + "\"}}\n"
                        "shutdown: {timeout: 10s}\n");
   }
 
@@ -147,6 +149,16 @@ TEST_CASE("daemon: mqtt in, webhook out, SIGTERM exits 0 and a restart resumes w
   CHECK(m->Get("vigil_ready") == 1);
   CHECK(HttpGet(gw.http_port, "/healthz").status == 200);
   CHECK(HttpGet(gw.http_port, "/nope").status == 404);
+
+  // The admin API is served by the daemon: vigil ctl reads its status and rules.
+  const std::string server = "127.0.0.1:" + std::to_string(gw.grpc_port);
+  vigil::testing::ProcessResult status = vigil::testing::RunVigil({"ctl", "--server", server, "--json", "status"});
+  INFO(status.err);
+  CHECK(status.exit_code == 0);
+  CHECK_THAT(status.out, Catch::Contains("gw-test") && Catch::Contains("sensors"));
+  vigil::testing::ProcessResult list = vigil::testing::RunVigil({"ctl", "--server", server, "rules", "list"});
+  CHECK(list.exit_code == 0);
+  CHECK_THAT(list.out, Catch::Contains("hot"));
 
   // A crash before any checkpoint: the ingest log still holds the readings, so the restart
   // processes them again and re-delivers their alerts with the same ids.
