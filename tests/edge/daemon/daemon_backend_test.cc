@@ -317,7 +317,7 @@ size_t AlertsOf(Harness& h, const std::string& rule) {
   return h.daemon->RecentAlerts(f, 100).size();
 }
 
-TEST_CASE("daemon backend: rules applied, disabled and deleted while running; unchanged rules keep their state", "[daemon]") {
+TEST_CASE("daemon backend: rules applied, disabled and deleted while running, unchanged rules keeping their state", "[daemon]") {
   Harness h;
   // One overheat on b: the burst threshold holds a window for x.
   Feed(h, {Reading(1, "x", 150)});
