@@ -5,6 +5,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "codec.h"
 #include "key_table.h"
 #include "nfa/pattern_rule.h"
 #include "rule_runtime.h"
@@ -15,6 +16,7 @@
 #include "key_encoding.h"
 #include "vigil/cep/json_array.h"
 #include "vigil/cep/key.h"
+#include "vigil/cep/state_store.h"
 
 namespace vigil::cep {
 
@@ -23,8 +25,11 @@ namespace {
 struct StreamState {
   std::string name;
   StreamOptions options;
-  // Largest event time seen per source partition; kMinTimestamp = none yet.
+  // Largest event time seen per source partition; kMinTimestamp = none yet (or removed).
   std::vector<Timestamp> partition_max;
+  // Partitions marked idle (SetPartitionIdle) until their next event: they do not hold
+  // the watermark back.
+  std::vector<uint8_t> partition_idle;
 };
 
 struct EventOrder {
@@ -53,7 +58,7 @@ class Engine::Impl final : public RuntimeContext {
   explicit Impl(MatchSink* sink) : sink_(sink) {}
 
   uint32_t AddStream(std::string name, const StreamOptions& options) {
-    streams_.push_back(StreamState{std::move(name), options, {}});
+    streams_.push_back(StreamState{std::move(name), options, {}, {}});
     index_dirty_ = true;
     return static_cast<uint32_t>(streams_.size() - 1);
   }
@@ -125,6 +130,9 @@ class Engine::Impl final : public RuntimeContext {
       stream.partition_max.resize(event->partition + 1, kMinTimestamp);
     }
     Timestamp& pmax = stream.partition_max[event->partition];
+    if (event->partition < stream.partition_idle.size() && stream.partition_idle[event->partition]) {
+      stream.partition_idle[event->partition] = 0;  // active again; the watermark stays
+    }
     if (event->time > pmax) {
       pmax = event->time;
       watermark_ = std::max(watermark_, ComputeWatermark());
@@ -142,6 +150,23 @@ class Engine::Impl final : public RuntimeContext {
     }
     Drain();
     return ProcessResult::kAccepted;
+  }
+
+  void SetPartitionIdle(uint32_t stream_index, uint32_t partition, bool idle) {
+    StreamState& stream = streams_.at(stream_index);
+    if (stream.partition_idle.size() <= partition) {
+      if (!idle) return;
+      stream.partition_idle.resize(partition + 1, 0);
+    }
+    stream.partition_idle[partition] = idle ? 1 : 0;
+    if (idle) Advance();
+  }
+
+  void RemovePartition(uint32_t stream_index, uint32_t partition) {
+    StreamState& stream = streams_.at(stream_index);
+    if (partition < stream.partition_max.size()) stream.partition_max[partition] = kMinTimestamp;
+    if (partition < stream.partition_idle.size()) stream.partition_idle[partition] = 0;
+    Advance();
   }
 
   void Finish() {
@@ -188,6 +213,208 @@ class Engine::Impl final : public RuntimeContext {
     return n;
   }
 
+  // Checkpoints ---------------------------------------------------------------------
+
+  void TrackChanges(bool on) { track_ = on; }
+
+  void AddToCheckpoint(StateBatch* batch, const FieldRegistry& fields, CheckpointStats* st) {
+    KeyedWriter writer(&fields);
+    std::string value;
+    auto put_state = [&](uint32_t rule, std::string_view key, LiveRule& lr) {
+      writer.Clear();
+      runtimes_[rule]->SaveKey(lr.state, writer);
+      writer.Finish(&value);
+      batch->Put(StateFamily::kKeyed, KeyedKey(rule, key), value);
+      lr.dirty = false;
+      lr.persisted = true;
+      ++st->keys_written;
+    };
+    if (rewrite_all_) {
+      // After a failed write nothing is known of what the store holds: all of it again.
+      batch->DeleteRange(StateFamily::kKeyed, std::string_view(), kEndOfKeys);
+      for (uint32_t ks = 0; ks < tables_.size(); ++ks) {
+        KeyTable& table = tables_[ks];
+        for (uint32_t s = 0; s < table.slot_limit(); ++s) {
+          KeyEntry& entry = table.at(s);
+          if (!entry.in_use) continue;
+          for (LiveRule& lr : entry.live) put_state(lr.rule, entry.key(), lr);
+        }
+      }
+      rewrite_all_ = false;
+    } else {
+      // Deletes first: a key freed and then created again in the interval is put after.
+      for (const std::string& k : deleted_) batch->Delete(StateFamily::kKeyed, k);
+      st->keys_deleted += deleted_.size();
+      for (const DirtyRef& d : dirty_) {
+        KeyTable& table = tables_[d.key_set];
+        if (d.slot >= table.slot_limit()) continue;
+        KeyEntry& entry = table.at(d.slot);
+        if (!entry.in_use || entry.generation != d.generation) continue;  // freed since
+        const uint32_t pos = FindLive(entry, d.rule);
+        if (pos == entry.live.size() || !entry.live[pos].dirty) continue;
+        put_state(d.rule, entry.key(), entry.live[pos]);
+      }
+    }
+    deleted_.clear();
+    dirty_.clear();
+
+    // The reorder buffer and suppression: small, written whole.
+    writer.Clear();
+    const auto& waiting = buffer_.items();
+    writer.body().Varint(waiting.size());
+    for (const EventPtr& e : waiting) writer.EventRef(e);
+    writer.Finish(&value);
+    batch->Put(StateFamily::kReorder, "engine", value);
+    for (uint32_t r = 0; r < rules_.size(); ++r) {
+      const RuleSlot& slot = *rules_[r];
+      if (slot.spec.suppress <= 0) continue;
+      value.clear();
+      Writer w(&value);
+      w.Varint(slot.last_alert.size());
+      for (const auto& [key, time] : slot.last_alert) {
+        w.Bytes(key);
+        w.Svarint(time);
+      }
+      batch->Put(StateFamily::kMeta, "suppress/" + KeyedKey(r, {}), value);
+    }
+    // Clocks last: the engine's place in time, with the per-partition watermarks.
+    value.clear();
+    Writer w(&value);
+    w.Bytes(kEngineFormat);
+    w.Varint(next_seq_);
+    w.Svarint(watermark_);
+    w.Varint(streams_.size());
+    for (const StreamState& stream : streams_) {
+      w.Bytes(stream.name);
+      w.Varint(stream.partition_max.size());
+      for (size_t p = 0; p < stream.partition_max.size(); ++p) {
+        w.Svarint(stream.partition_max[p]);
+        w.U8(p < stream.partition_idle.size() ? stream.partition_idle[p] : 0);
+      }
+    }
+    batch->Put(StateFamily::kMeta, "engine", value);
+  }
+
+  void CheckpointFailed() {
+    rewrite_all_ = true;
+    dirty_.clear();
+    deleted_.clear();
+  }
+
+  Result<RestoreStats> Restore(const StateStore& store, const FieldRegistry& fields,
+                               const EventPreparer& prepare) {
+    RestoreStats st;
+    if (index_dirty_) BuildIndex();  // the key tables
+    std::string value;
+    Result<bool> found = store.Get(StateFamily::kMeta, "engine", &value);
+    if (!found.ok()) return found.status();
+    if (!*found) return st;  // a store without engine state: start fresh
+    {
+      Reader r(value);
+      std::string_view format = r.Bytes();
+      if (r.ok() && format != kEngineFormat) {
+        return Status::Corruption("engine state is in format '" + std::string(format) +
+                                  "', this version reads '" + std::string(kEngineFormat) + "'");
+      }
+      next_seq_ = r.Varint();
+      watermark_ = r.Svarint();
+      const uint64_t n_streams = r.Count();
+      for (uint64_t i = 0; i < n_streams && r.ok(); ++i) {
+        std::string name(r.Bytes());
+        const uint64_t n_parts = r.Count();
+        std::vector<Timestamp> pmax;
+        std::vector<uint8_t> idle;
+        for (uint64_t p = 0; p < n_parts && r.ok(); ++p) {
+          pmax.push_back(r.Svarint());
+          idle.push_back(r.U8());
+        }
+        const int s = FindStream(name);
+        if (s >= 0) {  // a stream no longer configured holds nothing back
+          streams_[s].partition_max = std::move(pmax);
+          streams_[s].partition_idle = std::move(idle);
+        }
+      }
+      if (!r.ok() || !r.done()) return Status::Corruption("engine state (meta 'engine') is garbled");
+    }
+    std::unordered_map<std::string, uint32_t> by_key;  // KeyedKey prefix -> rule
+    for (uint32_t r = 0; r < rules_.size(); ++r) by_key.emplace(KeyedKey(r, {}), r);
+
+    const bool track = track_;
+    track_ = false;  // what is restored is what the store holds
+    Status bad = Status::Ok();
+    Status scan = store.Scan(StateFamily::kKeyed, {}, {}, [&](std::string_view k, std::string_view v) {
+      const size_t nul = k.find('\0');
+      if (nul == std::string_view::npos || k.size() < nul + 1 + 8) {
+        bad = Status::Corruption("keyed state: malformed key '" + Printable(k) + "'");
+        return false;
+      }
+      auto it = by_key.find(std::string(k.substr(0, nul + 1 + 8)));
+      if (it == by_key.end()) {
+        deleted_.emplace_back(k);  // a rule removed or changed: its state goes
+        ++st.stale_keys;
+        return true;
+      }
+      const uint32_t rule = it->second;
+      const std::string_view key = k.substr(nul + 1 + 8);
+      KeyedReader reader(v, &fields, &prepare);
+      const RuleSlot& slot = *rules_[rule];
+      KeyTable& table = tables_[slot.key_set];
+      const uint64_t hash = KeyTable::Hash(key);
+      KeyHandle h{key, static_cast<uint32_t>(slot.key_set), table.Find(key, hash), 0, nullptr};
+      if (h.slot != KeyTable::kNone) h.generation = table.at(h.slot).generation;
+      deferred_timers_.clear();
+      if (!reader.ok() || !slot.runtime->LoadKey(reader, h, *this)) {
+        bad = Status::Corruption("keyed state of rule '" + slot.spec.id + "' for key " +
+                                 Printable(key) + " is garbled");
+        return false;
+      }
+      const uint32_t at = AfterCall(rule, h, hash, nullptr, 0);
+      KeyEntry& entry = table.at(at);
+      entry.live[FindLive(entry, rule)].persisted = true;
+      ++st.keys;
+      return true;
+    });
+    track_ = track;
+    if (!scan.ok()) return scan;
+    if (!bad.ok()) return bad;
+
+    found = store.Get(StateFamily::kReorder, "engine", &value);
+    if (!found.ok()) return found.status();
+    if (*found) {
+      KeyedReader reader(value, &fields, &prepare);
+      Reader& r = reader.body();
+      const uint64_t n = reader.ok() ? r.Count() : 0;
+      for (uint64_t i = 0; i < n && reader.ok(); ++i) {
+        EventPtr e = reader.EventRef();
+        if (e == nullptr || e->stream >= streams_.size()) {
+          r.Fail();
+          break;
+        }
+        buffer_.push(std::move(e));
+        ++st.buffered_events;
+      }
+      if (!reader.ok() || !r.done()) return Status::Corruption("engine state: the reorder buffer is garbled");
+    }
+    for (uint32_t rule = 0; rule < rules_.size(); ++rule) {
+      RuleSlot& slot = *rules_[rule];
+      if (slot.spec.suppress <= 0) continue;
+      found = store.Get(StateFamily::kMeta, "suppress/" + KeyedKey(rule, {}), &value);
+      if (!found.ok()) return found.status();
+      if (!*found) continue;
+      Reader r(value);
+      const uint64_t n = r.Count();
+      for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string key(r.Bytes());
+        slot.last_alert[key] = r.Svarint();
+      }
+      if (!r.ok() || !r.done()) {
+        return Status::Corruption("suppression state of rule '" + slot.spec.id + "' is garbled");
+      }
+    }
+    ++dispatch_generation_;  // cached key lookups predate the restored keys
+    return st;
+  }
+
   // RuntimeContext
   void Emit(Match& match) override {
     RuleSlot& slot = *rules_[match.rule];
@@ -215,12 +442,24 @@ class Engine::Impl final : public RuntimeContext {
   RuleStats& stats(uint32_t rule) override { return rules_[rule]->stats; }
 
  private:
+  // The watermark never goes back: a partition that becomes active again (or a new one)
+  // behind it only makes its own events late.
+  void Advance() {
+    if (watermark_ == kMaxTimestamp) return;
+    Timestamp wm = ComputeWatermark();
+    if (wm <= watermark_) return;
+    watermark_ = wm;
+    Drain();
+  }
+
   Timestamp ComputeWatermark() const {
     Timestamp wm = kMaxTimestamp;
     bool any = false;
     for (const StreamState& s : streams_) {
-      for (Timestamp pmax : s.partition_max) {
+      for (size_t p = 0; p < s.partition_max.size(); ++p) {
+        const Timestamp pmax = s.partition_max[p];
         if (pmax == kMinTimestamp) continue;
+        if (p < s.partition_idle.size() && s.partition_idle[p]) continue;
         any = true;
         wm = std::min(wm, SaturatingAdd(pmax, -s.options.max_delay));
       }
@@ -303,6 +542,38 @@ class Engine::Impl final : public RuntimeContext {
     }
   }
 
+  // The store key of rule `rule`'s state for `key`: its id, a NUL, its semantics hash
+  // (big-endian) and the encoded key. With an empty key: the prefix of all its keys.
+  std::string KeyedKey(uint32_t rule, std::string_view key) const {
+    const RuleSpec& spec = rules_[rule]->spec;
+    std::string k = spec.id;
+    k.push_back('\0');
+    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(spec.semantics_hash >> (8 * i)));
+    k.append(key);
+    return k;
+  }
+  static std::string Printable(std::string_view bytes) {
+    std::string out;
+    for (unsigned char c : bytes) {
+      if (c >= 0x20 && c < 0x7f) {
+        out.push_back(static_cast<char>(c));
+      } else {
+        static const char kHex[] = "0123456789abcdef";
+        out += "\\x";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+    }
+    return out;
+  }
+  void MarkDirty(uint32_t rule, uint32_t key_set, uint32_t slot, uint32_t pos) {
+    KeyEntry& entry = tables_[key_set].at(slot);
+    LiveRule& lr = entry.live[pos];
+    if (lr.dirty) return;
+    lr.dirty = true;
+    dirty_.push_back(DirtyRef{key_set, slot, entry.generation, rule});
+  }
+
   static uint32_t FindLive(const KeyEntry& e, uint32_t rule) {
     uint32_t i = 0;
     while (i < e.live.size() && e.live[i].rule != rule) ++i;
@@ -379,7 +650,10 @@ class Engine::Impl final : public RuntimeContext {
   uint32_t AfterCall(uint32_t rule, const KeyHandle& h, uint64_t hash, void* before,
                      uint32_t pos) {
     uint32_t slot = h.slot;
-    if (h.state == before && deferred_timers_.empty()) return slot;  // the common case
+    if (h.state == before && deferred_timers_.empty()) {  // the common case
+      if (track_ && h.state != nullptr) MarkDirty(rule, h.key_set, slot, pos);
+      return slot;
+    }
     KeyTable& table = tables_[h.key_set];
     if (h.state != before) {
       if (before == nullptr) {
@@ -387,10 +661,12 @@ class Engine::Impl final : public RuntimeContext {
         KeyEntry& entry = table.at(slot);
         uint32_t at = 0;
         while (at < entry.live.size() && entry.live[at].rule < rule) ++at;
-        entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, h.state});
+        entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, false, false, h.state});
         if (at == 0) table.SetHint(slot, h.state);
+        if (track_) MarkDirty(rule, h.key_set, slot, at);
       } else if (h.state == nullptr) {
         KeyEntry& entry = table.at(slot);
+        if (entry.live[pos].persisted) deleted_.push_back(KeyedKey(rule, h.key));
         entry.live.Erase(pos);
         if (entry.live.empty()) {
           table.Erase(slot);  // a key no rule holds state for holds nothing
@@ -401,7 +677,10 @@ class Engine::Impl final : public RuntimeContext {
       } else {
         table.at(slot).live[pos].state = h.state;
         if (pos == 0) table.SetHint(slot, h.state);
+        if (track_) MarkDirty(rule, h.key_set, slot, pos);
       }
+    } else if (track_ && h.state != nullptr) {
+      MarkDirty(rule, h.key_set, slot, pos);
     }
     if (!deferred_timers_.empty()) {
       if (slot != KeyTable::kNone && h.state != nullptr) {
@@ -544,6 +823,17 @@ class Engine::Impl final : public RuntimeContext {
     uint32_t rule;
     Timestamp deadline;
   };
+  // A rule's state for a key that changed since the last checkpoint.
+  struct DirtyRef {
+    uint32_t key_set, slot, generation, rule;
+  };
+  // The reorder buffer, with its events readable for checkpoints.
+  struct ReorderBuffer : std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> {
+    const std::vector<EventPtr>& items() const { return c; }
+  };
+  static constexpr std::string_view kEngineFormat = "vigil-engine/1";
+  // Above every store key of keyed state (rule ids are UTF-8, which never has 0xff).
+  static constexpr std::string_view kEndOfKeys = "\xff\xff\xff\xff";
   struct FieldIndex {
     FieldId field;
     ValueIndex rules_by_value;
@@ -568,7 +858,11 @@ class Engine::Impl final : public RuntimeContext {
   std::vector<StreamIndex> stream_index_;
   std::vector<uint32_t> candidates_;
   std::vector<DeferredTimer> deferred_timers_;
-  std::priority_queue<EventPtr, std::vector<EventPtr>, EventOrder> buffer_;
+  ReorderBuffer buffer_;
+  bool track_ = false;
+  bool rewrite_all_ = false;
+  std::vector<DirtyRef> dirty_;
+  std::vector<std::string> deleted_;  // store keys of persisted states freed since
   TimerQueue timers_;
   uint64_t timer_seq_ = 0;
   uint64_t next_seq_ = 0;
@@ -593,6 +887,21 @@ size_t Engine::pending_timers() const { return impl_->pending_timers(); }
 size_t Engine::live_keys() const { return impl_->live_keys(); }
 ProcessResult Engine::Process(std::shared_ptr<Event> event) { return impl_->Process(std::move(event)); }
 void Engine::Finish() { impl_->Finish(); }
+void Engine::SetPartitionIdle(uint32_t stream, uint32_t partition, bool idle) {
+  impl_->SetPartitionIdle(stream, partition, idle);
+}
+void Engine::RemovePartition(uint32_t stream, uint32_t partition) { impl_->RemovePartition(stream, partition); }
+void Engine::TrackChanges(bool on) { impl_->TrackChanges(on); }
+CheckpointStats Engine::AddToCheckpoint(StateBatch* batch, const FieldRegistry& fields) {
+  CheckpointStats st;
+  impl_->AddToCheckpoint(batch, fields, &st);
+  return st;
+}
+void Engine::CheckpointFailed() { impl_->CheckpointFailed(); }
+Result<RestoreStats> Engine::Restore(const StateStore& store, const FieldRegistry& fields,
+                                     const EventPreparer& prepare) {
+  return impl_->Restore(store, fields, prepare);
+}
 Timestamp Engine::watermark() const { return impl_->watermark(); }
 const EngineStats& Engine::stats() const { return impl_->stats(); }
 

@@ -21,6 +21,10 @@ struct LiveRule {
   // contiguity, stop conditions and reset_on need them), not only those its start index
   // admits.
   bool sees_all;
+  // Checkpoints (Engine::TrackChanges): changed since the last checkpoint, and written by
+  // one (so that freeing the state must delete it from the store).
+  bool dirty;
+  bool persisted;
   void* state;
 };
 

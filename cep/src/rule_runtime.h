@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "state/keyed_codec.h"
 #include "vigil/cep/engine.h"
 #include "vigil/cep/match.h"
 #include "vigil/cep/rule.h"
@@ -61,6 +62,17 @@ class RuleRuntime {
   virtual void OnFinish(RuntimeContext& ctx) { (void)ctx; }
 
   virtual RuleStateStats StateStats() const { return {}; }
+
+  // Checkpoints (architecture decision 5): the rule's state for one key as bytes, and
+  // back. SaveKey writes everything `state` holds; LoadKey rebuilds it into key.state
+  // (for a key the rule holds no state for) and asks for the timers it needs. LoadKey
+  // returns false on a body it cannot read (then key.state is left null). Only rules that
+  // hold keyed state get these calls.
+  virtual void SaveKey(const void* state, KeyedWriter& out) const { (void)state, (void)out; }
+  virtual bool LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) {
+    (void)in, (void)key, (void)ctx;
+    return false;
+  }
 
   // A timer for the key whose state is `state` (a state the key still holds) is about to
   // fire: prefetch what it will read. Level 1 comes when the state itself has been

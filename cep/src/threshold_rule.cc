@@ -121,6 +121,43 @@ void ThresholdRule::FinishKey(KeyHandle& key, RuntimeContext& ctx) {
   Drop(key);
 }
 
+void ThresholdRule::SaveKey(const void* state, KeyedWriter& out) const {
+  const auto& ks = *static_cast<const KeyState*>(state);
+  Writer& w = out.body();
+  w.Varint(ks.window.size());
+  for (const Entry& e : ks.window) {
+    w.Svarint(e.time);
+    out.EventRef(e.event);  // null past the newest kMaxAlertEvents
+    w.Double(e.value);
+    w.Bytes(e.distinct);
+  }
+  w.Double(ks.sum);  // as accumulated: recomputing could differ in the last bits
+}
+
+bool ThresholdRule::LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) {
+  Reader& r = in.body();
+  auto ks = std::make_unique<KeyState>();
+  const uint64_t n = r.Count();
+  for (uint64_t i = 0; i < n && r.ok(); ++i) {
+    Entry e;
+    e.time = r.Svarint();
+    e.event = in.EventRef();
+    e.value = r.Double();
+    e.distinct = std::string(r.Bytes());
+    if (spec().threshold.aggregate == ThresholdSpec::Aggregate::kDistinct) ++ks->distinct[e.distinct];
+    ks->window.push_back(std::move(e));
+  }
+  ks->sum = r.Double();
+  if (!r.ok() || !r.done() || ks->window.empty()) return false;
+  ks->index = states_.size();
+  states_.push_back(ks.get());
+  key.state = ks.release();
+  auto* restored = static_cast<KeyState*>(key.state);
+  restored->timer_armed = true;
+  ctx.ScheduleTimer(index(), SaturatingAdd(restored->window.front().time, spec().threshold.window), key);
+  return true;
+}
+
 size_t ThresholdRule::state_bytes() const {
   size_t n = 0;
   for (const KeyState* ks : states_) {

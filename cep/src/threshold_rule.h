@@ -22,6 +22,8 @@ class ThresholdRule final : public RuleRuntime {
   void OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContext& ctx) override;
   void OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ctx) override;
   void FinishKey(KeyHandle& key, RuntimeContext& ctx) override;
+  void SaveKey(const void* state, KeyedWriter& out) const override;
+  bool LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) override;
 
   size_t key_count() const { return states_.size(); }
   RuleStateStats StateStats() const override {

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "vigil/cep/state_store.h"
 #include "vigil/ingest/json_decoder.h"
 #include "vigil/ingest/syslog_decoder.h"
 
@@ -54,6 +55,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
                                                    const PipelineOptions& options,
                                                    AlertHandler* handler) {
   std::unique_ptr<Pipeline> p(new Pipeline(std::move(rules), std::move(fields), options, handler));
+  p->engine_->TrackChanges(options.checkpoints);
   Status st = p->AddStream(options);
   for (const StreamSettings& more : options.more_streams) {
     if (st.ok()) st = p->AddStream(more);
@@ -112,6 +114,50 @@ RecordOutcome Pipeline::ProcessStream(size_t stream, std::string_view record, ui
 }
 
 void Pipeline::Finish() { engine_->Finish(); }
+
+Result<cep::RestoreStats> Pipeline::Restore(const cep::StateStore& store) {
+  return engine_->Restore(store, *fields_, [this](cep::Event* e) { rules_.predicates->Scan(e); });
+}
+
+Result<std::unique_ptr<Pipeline>> Pipeline::WithRules(rules::Ruleset rules,
+                                                      std::shared_ptr<cep::FieldRegistry> fields,
+                                                      RulesChange* change) {
+  RulesChange diff;
+  std::map<std::string, uint64_t> before;  // enabled rules: id -> semantics hash
+  for (const rules::Rule& r : rules_.rules) {
+    if (r.enabled) before[r.id] = r.semantics_hash;
+  }
+  for (const rules::Rule& r : rules.rules) {
+    if (!r.enabled) continue;
+    auto it = before.find(r.id);
+    if (it == before.end()) {
+      diff.added.push_back(r.id);
+    } else {
+      (it->second == r.semantics_hash ? diff.unchanged : diff.changed).push_back(r.id);
+      before.erase(it);
+    }
+  }
+  for (const auto& [id, hash] : before) diff.removed.push_back(id);
+
+  auto next = Create(std::move(rules), std::move(fields), options_, handler_);
+  if (!next.ok()) return next.status();
+  std::unique_ptr<Pipeline> p = std::move(next).value();
+  // The state moves through a checkpoint in memory: the same encoding as on disk, by
+  // field name, so the new rule set's field numbering does not matter.
+  auto memory = cep::NewMemoryStore();
+  cep::StateBatch batch;
+  engine_->CheckpointFailed();  // everything, not only what changed
+  engine_->AddToCheckpoint(&batch, *fields_);
+  engine_->CheckpointFailed();  // the durable store did not get this batch
+  Status st = memory->Write(batch, false);
+  if (!st.ok()) return st;
+  auto restored = p->Restore(*memory);
+  if (!restored.ok()) return restored.status();
+  p->engine_->CheckpointFailed();  // its next durable checkpoint writes everything
+  p->stats_ = stats_;
+  if (change != nullptr) *change = std::move(diff);
+  return p;
+}
 
 void Pipeline::OnMatch(const cep::Match& match) {
   const rules::Rule& rule = *by_index_[match.rule];

@@ -667,6 +667,7 @@ class Loader {
     if (m.has("tests")) LoadTests(file, m.get("tests"), &rule->tests);
 
     rule->semantics_hash = Fnv1a(canon);
+    spec.semantics_hash = rule->semantics_hash;
     return diags_->size() == errors_before;
   }
 

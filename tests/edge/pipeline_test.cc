@@ -142,3 +142,123 @@ TEST_CASE("pipeline: a bad stream setting fails creation with the stream's name"
 }
 
 }  // namespace vigil::edge
+
+namespace vigil::edge {
+namespace {
+
+std::string Login(int second, const std::string& action, const std::string& user) {
+  return "{\"@timestamp\":\"2026-11-21T10:15:" + std::string(second < 10 ? "0" : "") +
+         std::to_string(second) + "Z\",\"event\":{\"action\":\"" + action + "\"},\"user\":{\"name\":\"" +
+         user + "\"}}";
+}
+
+Result<std::unique_ptr<Pipeline>> Reload(Pipeline& p, const std::string& yaml, RulesChange* change) {
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  rules::Diagnostics diags;
+  rules::Ruleset rs = rules::LoadRulesetFromString(yaml, "reload.yaml", fields.get(), &diags);
+  REQUIRE(diags.empty());
+  return p.WithRules(std::move(rs), fields, change);
+}
+
+const char kBefore[] = R"(
+rules:
+  - id: fail-then-ok
+    key: [user.name]
+    within: 1m
+    pattern:
+      - step: fail
+        where: 'event.action == "fail"'
+      - step: ok
+        where: 'event.action == "ok"'
+  - id: two-fails
+    key: [user.name]
+    where: 'event.action == "fail"'
+    threshold: {count: 2, window: 1m}
+  - id: goes-away
+    key: [user.name]
+    where: 'event.action == "fail"'
+    threshold: {count: 2, window: 1m}
+)";
+
+// `two-fails` now needs three failures; a new rule reads a field the old rules did not.
+const char kAfter[] = R"(
+rules:
+  - id: new-rule
+    key: [user.name]
+    where: 'event.outcome == "x" or event.action == "ok"'
+  - id: fail-then-ok
+    key: [user.name]
+    within: 1m
+    title: retitled, same matching
+    pattern:
+      - step: fail
+        where: 'event.action == "fail"'
+      - step: ok
+        where: 'event.action == "ok"'
+  - id: two-fails
+    key: [user.name]
+    where: 'event.action == "fail"'
+    threshold: {count: 3, window: 1m}
+)";
+
+}  // namespace
+
+TEST_CASE("pipeline: a rule reload keeps the state of unchanged rules, mid-pattern",
+          "[edge][pipeline][reload]") {
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  rules::Diagnostics diags;
+  rules::Ruleset rs = rules::LoadRulesetFromString(kBefore, "before.yaml", fields.get(), &diags);
+  REQUIRE(diags.empty());
+  Collect out;
+  PipelineOptions options;
+  options.timestamp.fields = {"@timestamp"};
+  options.checkpoints = true;
+  auto created = Pipeline::Create(std::move(rs), fields, options, &out);
+  REQUIRE(created.ok());
+  std::unique_ptr<Pipeline> p = std::move(created).value();
+  std::string error;
+  REQUIRE(p->Process(Login(1, "fail", "alice"), "t", 1, &error) == RecordOutcome::kProcessed);
+
+  RulesChange change;
+  auto reloaded = Reload(*p, kAfter, &change);
+  REQUIRE(reloaded.ok());
+  CHECK(change.added == std::vector<std::string>{"new-rule"});
+  CHECK(change.changed == std::vector<std::string>{"two-fails"});
+  CHECK(change.unchanged == std::vector<std::string>{"fail-then-ok"});
+  CHECK(change.removed == std::vector<std::string>{"goes-away"});
+  p = std::move(reloaded).value();
+
+  REQUIRE(p->Process(Login(2, "fail", "alice"), "t", 2, &error) == RecordOutcome::kProcessed);
+  REQUIRE(p->Process(Login(3, "ok", "alice"), "t", 3, &error) == RecordOutcome::kProcessed);
+  p->Finish();
+  // The pattern begun before the reload completes (its first failure was kept); the
+  // changed threshold started fresh (two failures, it now needs three); the new rule runs.
+  // (Rules emit in rule order for the same event.)
+  CHECK(out.alerts == std::vector<std::string>{"new-rule {\"user.name\":\"alice\"}",
+                                               "fail-then-ok {\"user.name\":\"alice\"}"});
+  CHECK(p->stats().records == 3);
+}
+
+TEST_CASE("pipeline: a reload that fails leaves the running pipeline as it was",
+          "[edge][pipeline][reload]") {
+  auto fields = std::make_shared<cep::FieldRegistry>();
+  rules::Diagnostics diags;
+  rules::Ruleset rs = rules::LoadRulesetFromString(kBefore, "before.yaml", fields.get(), &diags);
+  Collect out;
+  PipelineOptions options;
+  options.timestamp.fields = {"@timestamp"};
+  auto p = Pipeline::Create(std::move(rs), fields, options, &out);
+  REQUIRE(p.ok());
+  std::string error;
+  REQUIRE((*p)->Process(Login(1, "fail", "bob"), "t", 1, &error) == RecordOutcome::kProcessed);
+  auto bad_fields = std::make_shared<cep::FieldRegistry>();
+  rules::Ruleset bad = rules::LoadRulesetFromString(kAfter, "after.yaml", bad_fields.get(), &diags);
+  bad.rules[0].spec.key_fields.push_back(0);  // key fields and names no longer agree
+  RulesChange change;
+  CHECK_FALSE((*p)->WithRules(std::move(bad), bad_fields, &change).ok());
+  REQUIRE((*p)->Process(Login(2, "ok", "bob"), "t", 2, &error) == RecordOutcome::kProcessed);
+  (*p)->Finish();
+  CHECK(out.alerts == std::vector<std::string>{"fail-then-ok {\"user.name\":\"bob\"}"});
+}
+
+}  // namespace vigil::edge

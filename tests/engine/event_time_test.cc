@@ -173,3 +173,44 @@ TEST_CASE("within drops partial matches that can no longer finish in time", "[ev
                                               R"(login-then-sudo {"host":"h1"} [3,4] @1299)",
                                               R"(each-sudo {"host":"h1"} [4] @1299)"});
 }
+
+TEST_CASE("the watermark is the minimum over partitions; an idle one stops holding it back",
+          "[event-time][partition]") {
+  EngineHarness h(kRules, 0);
+  h.Feed(Ev(2, 50, "sudo"), 1);
+  h.Feed(Ev(1, 100, "sudo"), 0);
+  CHECK(h.engine().watermark() == 50 * kMillisecond);
+  h.Feed(Ev(3, 300, "sudo"), 0);  // partition 1 is behind: the watermark waits for it
+  CHECK(h.engine().watermark() == 50 * kMillisecond);
+  CHECK(h.matches == std::vector<std::string>{R"(each-sudo {"host":"h1"} [2] @50)"});
+
+  h.engine().SetPartitionIdle(0, 1, true);  // silent for its idle time: no longer waited for
+  CHECK(h.engine().watermark() == 300 * kMillisecond);
+  CHECK(h.matches.size() == 3);  // events 1 and 3 released by the call itself
+  CHECK(h.Feed(Ev(4, 200, "sudo"), 1) == ProcessResult::kLate);  // back, but behind
+  CHECK(h.Feed(Ev(5, 310, "sudo"), 1) == ProcessResult::kAccepted);
+  h.Feed(Ev(6, 400, "sudo"), 0);
+  CHECK(h.engine().watermark() == 310 * kMillisecond);  // partition 1 counts again
+  // A partition first seen behind the watermark is late too: partitions join as they come.
+  CHECK(h.Feed(Ev(7, 305, "sudo"), 2) == ProcessResult::kLate);
+
+  h.engine().RemovePartition(0, 1);  // revoked: its watermark is forgotten
+  CHECK(h.engine().watermark() == 400 * kMillisecond);
+  h.Finish();
+  CHECK(h.engine().stats().late == 2);
+  CHECK(h.matches == std::vector<std::string>{
+                         R"(each-sudo {"host":"h1"} [2] @50)", R"(each-sudo {"host":"h1"} [1] @100)",
+                         R"(each-sudo {"host":"h1"} [3] @300)", R"(each-sudo {"host":"h1"} [5] @310)",
+                         R"(each-sudo {"host":"h1"} [6] @400)"});
+}
+
+TEST_CASE("partitions all idle keep the watermark where it was", "[event-time][partition]") {
+  EngineHarness h(kRules, 0);
+  h.Feed(Ev(2, 80, "noise"), 1);
+  h.Feed(Ev(1, 100, "noise"), 0);
+  h.engine().SetPartitionIdle(0, 0, true);
+  h.engine().SetPartitionIdle(0, 1, true);
+  CHECK(h.engine().watermark() == 80 * kMillisecond);
+  h.engine().SetPartitionIdle(0, 7, false);  // a partition never seen: nothing to do
+  CHECK(h.engine().watermark() == 80 * kMillisecond);
+}

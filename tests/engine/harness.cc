@@ -23,14 +23,32 @@ EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay)
   for (const rules::Rule& r : rules_.rules) REQUIRE(engine_->AddRule(r.spec).ok());
 }
 
+EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay,
+                             const cep::StateStore& store)
+    : EngineHarness(yaml, max_delay) {
+  engine_->TrackChanges(true);
+  auto r = engine_->Restore(store, *fields_, [this](cep::Event* e) { rules_.predicates->Scan(e); });
+  INFO((r.ok() ? std::string() : r.status().message()));
+  REQUIRE(r.ok());
+  restored = *r;
+}
+
+cep::CheckpointStats EngineHarness::Checkpoint(cep::StateStore* store) {
+  cep::StateBatch batch;
+  cep::CheckpointStats st = engine_->AddToCheckpoint(&batch, *fields_);
+  REQUIRE(store->Write(batch, false).ok());
+  return st;
+}
+
 EngineHarness::~EngineHarness() = default;
 
-cep::ProcessResult EngineHarness::Feed(const std::string& json) {
+cep::ProcessResult EngineHarness::Feed(const std::string& json, uint32_t partition) {
   auto e = std::make_shared<cep::Event>();
   std::string error;
   INFO(json);
   REQUIRE(decoder_->Decode(json, e.get(), &error) == ingest::DecodeResult::kOk);
   rules_.predicates->Scan(e.get());
+  e->partition = partition;
   fed_.push_back(e);
   return engine_->Process(std::move(e));
 }

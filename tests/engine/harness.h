@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "vigil/cep/engine.h"
+#include "vigil/cep/state_store.h"
 #include "vigil/ingest/decoder.h"
 #include "vigil/rules/ruleset.h"
 
@@ -17,9 +18,15 @@ class EngineHarness final : public cep::MatchSink {
   // Loads `yaml` (must be valid) and builds an engine with one stream "default". Events
   // carry their time in "ts" (epoch milliseconds) and an "id" used to name matches.
   explicit EngineHarness(const std::string& yaml, cep::Duration max_delay = 0);
+  // Checkpoints: an engine that tracks changes and first restores what `store` holds
+  // (REQUIREs that the restore works).
+  EngineHarness(const std::string& yaml, cep::Duration max_delay, const cep::StateStore& store);
+  // Writes a checkpoint of the engine into `store`. REQUIRES: built with a store.
+  cep::CheckpointStats Checkpoint(cep::StateStore* store);
+  cep::RestoreStats restored;
   ~EngineHarness() override;
 
-  cep::ProcessResult Feed(const std::string& json);
+  cep::ProcessResult Feed(const std::string& json, uint32_t partition = 0);
   void Finish() { engine_->Finish(); }
 
   // Every match so far: "<rule> <key json> [id,id,...] @<time ms>".

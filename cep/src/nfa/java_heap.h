@@ -34,6 +34,10 @@ class JavaHeap {
   // Becomes o (the same array, so the same order), leaving o empty.
   void TakeFrom(JavaHeap& o) { a_.TakeFrom(o.a_); }
 
+  // Appends x as the new last slot without sifting: restoring an array saved in its
+  // order. REQUIRES: the elements appended this way form a heap in the end.
+  void AppendInOrder(T&& x) { a_.emplace_back(std::move(x)); }
+
   // PriorityQueue.offer (siftUp). The new last slot is constructed from x or from the
   // parent that moves down into it, never default-constructed.
   void Add(T&& x) {

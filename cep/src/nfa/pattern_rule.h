@@ -27,6 +27,8 @@ class PatternRule final : public RuleRuntime {
   ConditionIndex StartIndex() const override;
   bool SeesAllEventsOfLiveKeys() const override { return true; }
   RuleStateStats StateStats() const override;
+  void SaveKey(const void* state, KeyedWriter& out) const override;      // pattern_rule_state.cc
+  bool LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) override;
   void Prefetch(const void* state, int level) const override;
 
   const NfaProgram& program() const { return *program_; }

@@ -122,6 +122,28 @@ class SharedBuffer {
     return node;
   }
 
+  // Restoring a checkpoint: a node for `event` taken by `step`, without edges or
+  // references, and an edge from `node` to `target` (which gets a reference).
+  BufferNode* NewNode(const EventPtr& event, uint32_t step) {
+    BufferNode* node = pool_->Get();
+    node->event = event;
+    node->step = step;
+    ++nodes_;
+    bytes_ += sizeof(BufferNode);
+    return node;
+  }
+  void AddEdge(BufferNode* node, BufferNode* target, const Dewey& version) {
+    if (node->edge_count == 0) {
+      node->first.target = target;
+      node->first.version = version;
+    } else {
+      node->more.push_back(BufferEdge{target, version});
+    }
+    ++node->edge_count;
+    bytes_ += sizeof(BufferEdge) + version.HeapBytes();
+    Acquire(target);
+  }
+
   static void Acquire(BufferNode* node) {
     if (node) ++node->refs;
   }

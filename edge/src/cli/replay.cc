@@ -1,11 +1,18 @@
 // `vigil replay`: the engine over recorded events, alerts to stdout.
+#include <signal.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "args.h"
 #include "commands.h"
 #include "rules_loading.h"
+#include "vigil/cep/state_store.h"
 #include "vigil/edge/config.h"
 #include "vigil/edge/pipeline.h"
 #include "vigil/ingest/line_reader.h"
@@ -39,6 +46,12 @@ const CommandSpec& ReplaySpec() {
            "rfc3339 | epoch_s | epoch_ms | epoch_ns | auto (default: auto)."},
           {"max-delay", "DURATION", false,
            "Bounded out-of-orderness of the watermark (default: 0s)."},
+          {"state", "DIR", false,
+           "Durable state (RocksDB) in DIR: the run checkpoints its engine state and its\n"
+           "place in the FILEs, and a run with the same arguments resumes from the last\n"
+           "checkpoint (alerts after it come again, with the same ids). Not for '-'."},
+          {"checkpoint-every", "N", false,
+           "With --state: a checkpoint after every N records (default: 100000)."},
       }};
   return spec;
 }
@@ -66,6 +79,76 @@ class ProblemReporter {
   static constexpr uint64_t kLimit = 100;
   uint64_t count_ = 0;
 };
+
+// Where a replay with --state got to: the next record is at `offset` (line `line`) of
+// file number `file`; `done` once the final watermark has run.
+struct ReplayPosition {
+  size_t file = 0;
+  uint64_t offset = 0;
+  uint64_t line = 1;
+  bool done = false;
+};
+
+std::string EncodePosition(const std::vector<std::string>& files, const ReplayPosition& at) {
+  std::string v;
+  auto put = [&v](uint64_t n) { v += std::to_string(n) + "\n"; };
+  v += "vigil-replay/1\n";
+  put(files.size());
+  for (const std::string& f : files) v += f + "\n";
+  put(at.file);
+  put(at.offset);
+  put(at.line);
+  put(at.done ? 1 : 0);
+  return v;
+}
+
+Status LoadPosition(const cep::StateStore& store, const std::vector<std::string>& files,
+                    const std::string& dir, ReplayPosition* out) {
+  std::string v;
+  Result<bool> found = store.Get(cep::StateFamily::kPositions, "replay", &v);
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::Ok();
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = v.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(v.substr(start, nl - start));
+  }
+  auto number = [&](size_t i, uint64_t* n) {
+    if (i >= lines.size() || lines[i].empty()) return false;
+    char* end = nullptr;
+    *n = std::strtoull(lines[i].c_str(), &end, 10);
+    return *end == '\0';
+  };
+  uint64_t count = 0, file = 0, offset = 0, line = 0, done = 0;
+  if (lines.empty() || lines[0] != "vigil-replay/1" || !number(1, &count) ||
+      !number(2 + count, &file) || !number(3 + count, &offset) || !number(4 + count, &line) ||
+      !number(5 + count, &done)) {
+    return Status::Corruption(dir + ": the replay position is garbled (delete the directory to start fresh)");
+  }
+  std::vector<std::string> before(lines.begin() + 2, lines.begin() + 2 + static_cast<long>(count));
+  if (before != files) {
+    std::string was;
+    for (const std::string& f : before) was += (was.empty() ? "" : " ") + f;
+    return Status::InvalidArgument(dir + " holds the state of a replay of other files (" + was +
+                                   "): give the same files, or another --state directory");
+  }
+  *out = ReplayPosition{static_cast<size_t>(file), offset, line, done != 0};
+  return Status::Ok();
+}
+
+// The store for --state; VIGIL_TEST_KILL_AT_WRITE=N[:before] makes the N-th write kill the
+// process (crash tests: mid-checkpoint, before or after the batch is durable).
+Result<std::unique_ptr<cep::StateStore>> OpenStore(const std::string& dir) {
+  auto opened = cep::OpenRocksDbStore(dir);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<cep::StateStore> store = std::move(opened).value();
+  if (const char* kill = std::getenv("VIGIL_TEST_KILL_AT_WRITE")) {
+    const uint64_t n = std::strtoull(kill, nullptr, 10);
+    const bool before = std::strstr(kill, ":before") != nullptr;
+    store = cep::NewFaultInjectingStore(std::move(store), n, before);
+  }
+  return store;
+}
 
 }  // namespace
 
@@ -139,6 +222,40 @@ int ReplayCommand(int argc, char** argv) {
   auto loaded = LoadRulesOrReport("replay", rule_paths, fields.get());
   if (!loaded) return 1;
 
+  // --state: the store, and where a previous run of the same files got to.
+  std::unique_ptr<cep::StateStore> store;
+  ReplayPosition resume;
+  uint64_t checkpoint_every = 100000;
+  if (args.has("checkpoint-every")) {
+    const std::string& n = args.get("checkpoint-every");
+    char* end = nullptr;
+    checkpoint_every = std::strtoull(n.c_str(), &end, 10);
+    if (n.empty() || *end != '\0' || checkpoint_every == 0) {
+      PrintError("replay", "--checkpoint-every '" + n + "' must be a positive number of records");
+      return 2;
+    }
+  }
+  if (args.has("state")) {
+    for (const std::string& file : args.positional) {
+      if (file == "-") {
+        PrintError("replay", "--state cannot resume standard input ('-'): give files");
+        return 2;
+      }
+    }
+    auto opened = OpenStore(args.get("state"));
+    if (!opened.ok()) {
+      PrintError("replay", opened.status().message());
+      return 1;
+    }
+    store = std::move(opened).value();
+    Status st = LoadPosition(*store, args.positional, args.get("state"), &resume);
+    if (!st.ok()) {
+      PrintError("replay", st.message());
+      return 1;
+    }
+    options.checkpoints = true;
+  }
+
   StdoutAlerts out;
   auto pipeline = Pipeline::Create(std::move(*loaded), fields, options, &out);
   if (!pipeline.ok()) {
@@ -146,15 +263,44 @@ int ReplayCommand(int argc, char** argv) {
     return 1;
   }
   Pipeline& p = **pipeline;
+  if (store) {
+    auto restored = p.Restore(*store);
+    if (!restored.ok()) {
+      PrintError("replay", args.get("state") + ": " + restored.status().message() +
+                               " (delete the directory to start fresh)");
+      return 1;
+    }
+  }
+  uint64_t since_checkpoint = 0, records = 0;
+  const char* kill_env = std::getenv("VIGIL_TEST_KILL_AFTER_RECORDS");
+  const uint64_t kill_after = kill_env ? std::strtoull(kill_env, nullptr, 10) : 0;
+  ReplayPosition at = resume;
+  auto checkpoint = [&]() -> bool {
+    // Alerts printed so far reach the terminal before the state that says they were.
+    std::fflush(stdout);
+    cep::StateBatch batch;
+    p.AddToCheckpoint(&batch);
+    batch.Put(cep::StateFamily::kPositions, "replay", EncodePosition(args.positional, at));
+    Status st = store->Write(batch, true);
+    if (!st.ok()) {
+      p.CheckpointFailed();
+      PrintError("replay", args.get("state") + ": checkpoint failed: " + st.message());
+      return false;
+    }
+    since_checkpoint = 0;
+    return true;
+  };
 
   static char stdout_buf[1 << 16];
   std::setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
   auto start = std::chrono::steady_clock::now();
   ProblemReporter problems;
   int rc = 0;
-  for (const std::string& file : args.positional) {
+  for (size_t fi = resume.file; fi < args.positional.size() && !resume.done; ++fi) {
+    const std::string& file = args.positional[fi];
     ingest::LineReader reader;
     Status st = reader.Open(file);
+    if (st.ok() && fi == resume.file && resume.offset > 0) st = reader.Seek(resume.offset, resume.line);
     if (!st.ok()) {
       PrintError("replay", st.message());
       rc = 1;
@@ -163,9 +309,13 @@ int ReplayCommand(int argc, char** argv) {
     const std::string name = file == "-" ? "<stdin>" : file;
     ingest::LineReader::Line line;
     while (reader.Next(&line, &st)) {
+
       std::string where = name + ":" + std::to_string(line.number);
+      // After this record, whatever becomes of it, the next one starts here.
+      const ReplayPosition next{fi, reader.position(), line.number + 1, false};
       if (line.too_long) {
         problems.Report(where, "line longer than 16 MiB skipped");
+        at = next;
         continue;
       }
       switch (p.Process(line.text, file, line.offset, &error)) {
@@ -174,13 +324,22 @@ int ReplayCommand(int argc, char** argv) {
         case RecordOutcome::kLate: problems.Report(where, "late event (older than the watermark) not matched"); break;
         default: break;
       }
+      at = next;
+      if (store && ++since_checkpoint >= checkpoint_every && !checkpoint()) return 1;
+      if (++records == kill_after) {
+        std::fflush(stdout);
+        raise(SIGKILL);  // crash tests: VIGIL_TEST_KILL_AFTER_RECORDS
+      }
     }
     if (!st.ok()) {
       PrintError("replay", st.message());
       rc = 1;
     }
+    at = ReplayPosition{fi + 1, 0, 1, false};
   }
   p.Finish();
+  at.done = true;
+  if (store && !checkpoint()) return 1;
   std::fflush(stdout);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const PipelineStats& s = p.stats();

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -46,6 +47,23 @@ struct EngineStats {
 
 enum class ProcessResult { kAccepted, kLate };
 
+class StateBatch;
+class StateStore;
+// Called on every restored event before any rule sees it (the rule set's predicate scan:
+// predicate bits depend on the rules loaded now, so they are not stored).
+using EventPreparer = std::function<void(Event*)>;
+
+struct CheckpointStats {
+  size_t keys_written = 0;  // (rule, key) states put
+  size_t keys_deleted = 0;  // states freed since the last checkpoint
+};
+
+struct RestoreStats {
+  size_t keys = 0;             // (rule, key) states restored
+  size_t stale_keys = 0;       // of rules removed or changed: dropped
+  size_t buffered_events = 0;  // back in the reorder buffer
+};
+
 // Thread safety: not thread-safe; one thread drives an Engine.
 //
 // Events are matched in event-time order: Process() buffers each event until the watermark
@@ -82,6 +100,36 @@ class Engine {
   // late: it is counted and not matched (the caller reports it).
   // REQUIRES: event->stream was returned by AddStream. The engine sets event->seq.
   ProcessResult Process(std::shared_ptr<Event> event);
+
+  // Watermarks per source partition (Event::partition): the watermark is the minimum
+  // over every stream's partitions that have seen events and are not idle.
+  // A partition marked idle (silent for the stream's `idle:` time, decided by the caller,
+  // who owns processing time) stops holding the watermark back until its next event;
+  // events older than the watermark by then are late. RemovePartition forgets one (a
+  // Kafka partition revoked from this instance). Either may release buffered events and
+  // fire timers, so matches can be emitted from these calls.
+  void SetPartitionIdle(uint32_t stream, uint32_t partition, bool idle);
+  void RemovePartition(uint32_t stream, uint32_t partition);
+
+  // Checkpoints (architecture decision 5). With TrackChanges(true) (before the first
+  // Process) the engine remembers whose state changed; AddToCheckpoint then adds to
+  // `batch` the changed keyed state (family kKeyed, one entry per rule and key, deletes
+  // for states freed), the reorder buffer (kReorder), suppression and the clocks with the
+  // per-partition watermarks (kMeta). Written in one batch with the sources' positions
+  // and the outbox, that is a consistent checkpoint. If the write fails, call
+  // CheckpointFailed: the next checkpoint rewrites all keyed state.
+  void TrackChanges(bool on);
+  CheckpointStats AddToCheckpoint(StateBatch* batch, const FieldRegistry& fields);
+  void CheckpointFailed();
+  // Loads what AddToCheckpoint wrote. REQUIRES: streams and rules added, no event
+  // processed yet. A rule's state is restored only into a rule of the same id and
+  // semantics hash (RuleSpec::semantics_hash); state of rules removed or changed is
+  // dropped, and deleted by the next checkpoint. Restored timers fire in deadline order;
+  // among timers of different keys due at the same instant the order may differ from an
+  // uninterrupted run (each key's alerts are the same). Garbled or foreign state is a
+  // Corruption error naming the rule and key; an empty store restores nothing.
+  Result<RestoreStats> Restore(const StateStore& store, const FieldRegistry& fields,
+                               const EventPreparer& prepare);
 
   // Ends a bounded run: the watermark goes to +infinity, so every buffered event is
   // matched and every deadline and absence resolves. Further events are late.

@@ -49,6 +49,9 @@ struct ThresholdSpec {
 
 struct RuleSpec {
   std::string id;
+  // A hash of everything that decides what the rule matches: checkpointed state of the
+  // rule is restored only into a rule with the same id and hash (rules' loader sets it).
+  uint64_t semantics_hash = 0;
   // Stream index (Engine::AddStream); nullopt reads every stream.
   std::optional<uint32_t> stream;
   // Partition key: field ids and their paths (for alerts). Empty = one global key.

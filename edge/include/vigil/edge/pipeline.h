@@ -42,6 +42,16 @@ struct StreamSettings {
 struct PipelineOptions : StreamSettings {
   std::vector<StreamSettings> more_streams;
   const cep::Clock* clock = nullptr;  // detected_at, raw-record time; null = the system clock
+  // The engine remembers whose state changed, for AddToCheckpoint (durable state).
+  bool checkpoints = false;
+};
+
+// What a rule reload did (Pipeline::WithRules), by rule id.
+struct RulesChange {
+  std::vector<std::string> added;      // new, or enabled again: start fresh
+  std::vector<std::string> changed;    // other matching semantics: start fresh
+  std::vector<std::string> unchanged;  // same id and semantics hash: keep their state
+  std::vector<std::string> removed;    // gone, or disabled: their state is dropped
 };
 
 struct PipelineStats {
@@ -82,6 +92,25 @@ class Pipeline final : public cep::MatchSink {
 
   // Ends a bounded run: the final watermark resolves every window and absence.
   void Finish();
+
+  // Durable state (with options.checkpoints): the engine's part of a checkpoint, into the
+  // batch that also holds the sources' positions and the outbox; see cep::Engine.
+  cep::CheckpointStats AddToCheckpoint(cep::StateBatch* batch) {
+    return engine_->AddToCheckpoint(batch, *fields_);
+  }
+  void CheckpointFailed() { engine_->CheckpointFailed(); }
+  // Loads the engine's state from the last checkpoint. REQUIRES: no record processed yet.
+  Result<cep::RestoreStats> Restore(const cep::StateStore& store);
+
+  // Hot reload: a pipeline with the same streams and handler running `rules` (compiled
+  // against `fields`), holding this one's state for every rule whose id and matching
+  // semantics are unchanged, and its clocks and waiting events. This pipeline keeps its
+  // state (so a failed reload changes nothing; its next checkpoint rewrites all keyed
+  // state); the caller switches over. The new pipeline's next checkpoint rewrites all
+  // keyed state too, replacing the old rules' in the store.
+  Result<std::unique_ptr<Pipeline>> WithRules(rules::Ruleset rules,
+                                              std::shared_ptr<cep::FieldRegistry> fields,
+                                              RulesChange* change);
 
   const PipelineStats& stats() const { return stats_; }
   const cep::Engine& engine() const { return *engine_; }
