@@ -7,6 +7,7 @@
 
 namespace vigil::edge {
 
+int RunCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 int ValidateCommand(int argc, char** argv);
 int TestCommand(int argc, char** argv);
