@@ -87,6 +87,21 @@ class Dewey {
     return false;
   }
 
+  // Whether a partial match of this version, or any it becomes, may follow an edge of
+  // version `edge` out of the node it stands at. What it becomes keeps every digit but the
+  // last, whose value may grow, and may get more digits; the edge is reachable if it is
+  // compatible with one of those: a prefix of this's digits but the last, or a version
+  // that shares them (when longer than this, with a digit at this's last place no smaller
+  // than this's last). REQUIRES: length() > 0.
+  bool MayReach(const Dewey& edge) const {
+    const uint32_t stem = size_ - 1;
+    const uint32_t* a = data();
+    const uint32_t* b = edge.data();
+    if (edge.size_ <= stem) return std::memcmp(a, b, edge.size_ * sizeof(uint32_t)) == 0;
+    if (std::memcmp(a, b, stem * sizeof(uint32_t)) != 0) return false;
+    return edge.size_ == size_ || b[stem] >= a[stem];
+  }
+
   bool operator==(const Dewey& o) const {
     return size_ == o.size_ && std::memcmp(data(), o.data(), size_ * sizeof(uint32_t)) == 0;
   }

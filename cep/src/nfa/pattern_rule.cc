@@ -182,6 +182,7 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     free_indexes_.push_back(ks->index);
     --live_states_;
     ks->timer_at = kMaxTimestamp;
+    ks->collect_at = kCollectFloor;
     if (free_states_.size() < std::max(kMinFreeStates, live_states_)) {
       free_states_.emplace_back(ks);
     } else {

@@ -70,6 +70,8 @@ class PatternRule final : public RuleRuntime {
     // The earliest `within` deadline a timer is armed for; kMaxTimestamp: none.
     Timestamp timer_at = kMaxTimestamp;
     SharedBuffer buffer;
+    // Buffer bytes past which its unreachable edges are collected (LimitState).
+    size_t collect_at = kCollectFloor;
     MatchQueue completed;  // matches held back until earlier partial matches resolve
     size_t index = 0;  // in key_states_
     explicit KeyState(NodePool* pool);
@@ -170,7 +172,15 @@ class PatternRule final : public RuleRuntime {
   void EnforceCap(KeyState& ks, RuntimeContext& ctx) {
     const size_t cap = spec().max_partial_matches;
     if (cap != 0 && ks.partial.size() > cap + 1) DropOldest(ks, ctx);  // +1: the start state
+    if (ks.buffer.bytes() > ks.collect_at) LimitState(ks, ctx);
   }
+  // A key's buffer only grows while it has partial matches: edges of partial matches that
+  // ended stay on nodes that live ones share. Collected when the buffer has doubled since
+  // the last time (at least kCollectFloor bytes), so the work is proportional to growth;
+  // past max_state_bytes the oldest partial matches are dropped (pattern_rule_index.cc).
+  static constexpr size_t kCollectFloor = size_t{1} << 20;
+  void LimitState(KeyState& ks, RuntimeContext& ctx);
+  void Collect(KeyState& ks);
   void DropOldest(KeyState& ks, RuntimeContext& ctx);
   void DropAll(KeyState& ks);
   // Drops a key's state, counting shared-buffer nodes that outlive it (a leak).

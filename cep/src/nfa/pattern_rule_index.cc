@@ -118,4 +118,38 @@ size_t PatternRule::state_bytes() const {
   return n;
 }
 
+void PatternRule::Collect(KeyState& ks) {
+  std::vector<SharedBuffer::Root> roots;
+  roots.reserve(ks.partial.size() + ks.completed.size());
+  for (Run& r : ks.partial) {
+    if (r.prev != nullptr) roots.push_back({r.prev, &r.version});
+  }
+  for (Run& r : ks.completed) {
+    if (r.prev != nullptr) roots.push_back({r.prev, &r.version});
+  }
+  ks.buffer.Collect(roots);
+}
+
+void PatternRule::LimitState(KeyState& ks, RuntimeContext& ctx) {
+  Collect(ks);
+  const size_t limit = spec().max_state_bytes;
+  if (limit != 0 && ks.buffer.bytes() > limit) {
+    // The oldest partial matches hold the longest paths: drop half of them at a time (the
+    // start state, ordered last, stays) until the buffer is under half the limit.
+    while (ks.buffer.bytes() > limit / 2 && ks.partial.size() > 1) {
+      const size_t drop = std::max<size_t>(1, (ks.partial.size() - 1) / 2);
+      for (size_t i = 0; i < drop; ++i) {
+        Run oldest = ks.partial.Poll();
+        ks.buffer.Release(oldest.prev);
+        ++ctx.stats(index()).partial_matches_dropped;
+      }
+      Collect(ks);
+    }
+  }
+  const size_t bytes = ks.buffer.bytes();
+  ks.collect_at = std::max(kCollectFloor, 2 * bytes);
+  // Under the limit, check again at the limit; over it (held matches), once it grew by half.
+  if (limit != 0) ks.collect_at = std::min(ks.collect_at, std::max(limit, bytes + bytes / 2));
+}
+
 }  // namespace vigil::cep

@@ -161,6 +161,18 @@ class SharedBuffer {
   };
   void Extract(const BufferNode* node, const Dewey& version, std::vector<Entry>* out) const;
 
+  // Removes the edges that no extraction can follow any more and frees the nodes only they
+  // held. `roots` are the (last node, version) of every partial match and held match of the
+  // buffer's key; each holds its node. An edge is kept if a root at its node, or any
+  // version the root becomes (Dewey::MayReach), or a kept edge into its node, is compatible
+  // with it: every walk Extract can make now or later uses kept edges only, in the same
+  // order, so matches do not change. O(nodes + edges + compatibility tests).
+  struct Root {
+    BufferNode* node;
+    const Dewey* version;
+  };
+  void Collect(const std::vector<Root>& roots);
+
   size_t node_count() const { return nodes_; }
   // Approximate heap bytes of the nodes and edges (not the events).
   size_t bytes() const { return bytes_; }

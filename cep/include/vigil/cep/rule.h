@@ -69,6 +69,10 @@ struct RuleSpec {
   SkipStrategy skip = SkipStrategy::kPastLastEvent;
   std::string skip_step;  // for kToFirst / kToLast
   size_t max_partial_matches = 10000;
+  // Bound on one key's shared buffer (nodes, edges, versions; approximate bytes): past it
+  // the oldest partial matches are dropped, counted as partial_matches_dropped, until the
+  // buffer is under half of it. 0: no bound. Not a rule field yet (engine default).
+  size_t max_state_bytes = size_t{16} << 20;
 
   // kThreshold.
   ThresholdSpec threshold;

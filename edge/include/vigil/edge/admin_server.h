@@ -58,7 +58,7 @@ class AdminServer {
   static Result<std::unique_ptr<AdminServer>> Start(AdminBackend* backend,
                                                     const AdminServerOptions& options);
 
-  // Shuts down (if not done yet).
+  // Shutdown(0) if not done yet: calls in flight are cancelled at once.
   ~AdminServer();
   AdminServer(const AdminServer&) = delete;
   AdminServer& operator=(const AdminServer&) = delete;
@@ -72,9 +72,9 @@ class AdminServer {
 
   // Stops accepting calls, ends open Alerts.Tail streams within about `tail_poll` (after
   // sending the alerts already queued for them; status OK), and waits up to `deadline` for
-  // calls in flight, then cancels what is left.
-  // Returns when every handler has returned. Idempotent. Thread safety: any thread, but not
-  // from a handler.
+  // calls in flight, then cancels what is left. Returns when every handler has returned (a
+  // handler blocked in the backend holds it until the backend answers). Idempotent. Thread
+  // safety: any thread, but not from a handler. Call it before the backend stops serving.
   void Shutdown(std::chrono::milliseconds deadline);
 
   AdminServerStats stats() const;
