@@ -25,9 +25,28 @@ std::map<std::string, std::string> ById(const std::string& out) {
   return m;
 }
 
-ProcessResult Replay(const std::string& state, const char* env = nullptr, const char* value = nullptr) {
+// The first 700 events of the sample (19 alerts), so that the many runs below stay quick
+// under ASan.
+std::string Events(const TempDir& dir) {
+  std::FILE* in = std::fopen(kEvents.c_str(), "r");
+  REQUIRE(in != nullptr);
+  std::string text;
+  char buf[1 << 16];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, in)) > 0;) text.append(buf, n);
+  std::fclose(in);
+  size_t end = 0;
+  for (int i = 0; i < 700; ++i) end = text.find('\n', end) + 1;
+  std::FILE* out = std::fopen((dir.path() + "/events.jsonl").c_str(), "w");
+  REQUIRE(out != nullptr);
+  std::fwrite(text.data(), 1, end, out);
+  std::fclose(out);
+  return dir.path() + "/events.jsonl";
+}
+
+ProcessResult Replay(const std::string& state, const std::string& events, const char* env = nullptr,
+                     const char* value = nullptr) {
   if (env != nullptr) setenv(env, value, 1);
-  ProcessResult r = RunVigil({"replay", "--rules", kRules, "--state", state, "--checkpoint-every", "97", kEvents});
+  ProcessResult r = RunVigil({"replay", "--rules", kRules, "--state", state, "--checkpoint-every", "37", events});
   if (env != nullptr) unsetenv(env);
   return r;
 }
@@ -36,26 +55,31 @@ ProcessResult Replay(const std::string& state, const char* env = nullptr, const 
 
 TEST_CASE("replay --state: killed anywhere and run again, no alert is lost or changes id",
           "[edge][replay][state][crash]") {
-  ProcessResult clean = RunVigil({"replay", "--rules", kRules, kEvents});
+  TempDir data;
+  const std::string events = Events(data);
+  ProcessResult clean = RunVigil({"replay", "--rules", kRules, events});
   REQUIRE(clean.exit_code == 0);
   const std::map<std::string, std::string> expected = ById(clean.out);
-  REQUIRE(expected.size() > 20);
+  REQUIRE(expected.size() == 19);
 
   std::vector<std::pair<const char*, std::string>> kills;
-  // 2000 events, a checkpoint every 97: 20 writes, then the final one (21) after Finish.
-  for (int write : {1, 2, 9, 20, 21}) {
-    kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", std::to_string(write) + ":before");
-    kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", std::to_string(write));
-  }
-  for (int records : {1, 400, 1337, 1999}) kills.emplace_back("VIGIL_TEST_KILL_AFTER_RECORDS", std::to_string(records));
+  // 700 events, a checkpoint every 37: 18 writes, then the final one (19) after Finish.
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "1:before");
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "2");
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "9:before");
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "18");
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "19:before");
+  kills.emplace_back("VIGIL_TEST_KILL_AT_WRITE", "19");
+  for (int records : {1, 333, 699}) kills.emplace_back("VIGIL_TEST_KILL_AFTER_RECORDS", std::to_string(records));
   size_t killed = 0;
+  bool third_checked = false;
   for (const auto& [env, value] : kills) {
     TempDir dir;
     const std::string state = dir.path() + "/state";
     INFO(env << "=" << value);
-    ProcessResult first = Replay(state, env, value.c_str());
+    ProcessResult first = Replay(state, events, env, value.c_str());
     killed += first.exit_code == -1;
-    ProcessResult second = Replay(state);
+    ProcessResult second = Replay(state, events);
     REQUIRE(second.exit_code == 0);
     std::map<std::string, std::string> seen = ById(first.out);
     for (const auto& [id, what] : ById(second.out)) {
@@ -63,10 +87,12 @@ TEST_CASE("replay --state: killed anywhere and run again, no alert is lost or ch
       CHECK(it->second == what);  // a repeat is the same alert
     }
     CHECK(seen == expected);
-    // A third run has nothing left to do.
-    ProcessResult third = Replay(state);
-    CHECK(third.exit_code == 0);
-    CHECK(third.out.empty());
+    if (!third_checked) {  // a third run has nothing left to do
+      ProcessResult third = Replay(state, events);
+      CHECK(third.exit_code == 0);
+      CHECK(third.out.empty());
+      third_checked = true;
+    }
   }
   CHECK(killed == kills.size());  // every run above was really killed
 }
@@ -75,7 +101,7 @@ TEST_CASE("replay --state: other files, standard input and a damaged store are c
           "[edge][replay][state][bad-input]") {
   TempDir dir;
   const std::string state = dir.path() + "/state";
-  REQUIRE(Replay(state).exit_code == 0);
+  REQUIRE(Replay(state, kEvents).exit_code == 0);
   ProcessResult other = RunVigil({"replay", "--rules", kRules, "--state", state, kEvents, kEvents});
   CHECK(other.exit_code == 1);
   CHECK(other.err.find(state + " holds the state of a replay of other files (" + kEvents +
