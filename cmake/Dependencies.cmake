@@ -16,6 +16,9 @@ pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl)
 pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
 pkg_check_modules(PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
+# gRPC server reflection for the admin API (grpcurl, grpc_cli): part of libgrpc++-dev, which
+# ships no pkg-config file for it.
+find_library(GRPCPP_REFLECTION_LIBRARY grpc++_reflection REQUIRED)
 find_package(PahoMqttCpp REQUIRED)
 find_program(PROTOC protoc REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

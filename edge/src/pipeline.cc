@@ -89,16 +89,33 @@ Result<std::unique_ptr<Pipeline>> Pipeline::Create(rules::Ruleset rules,
 
 RecordOutcome Pipeline::ProcessStream(size_t stream, std::string_view record, uint64_t identity,
                                       uint32_t partition, std::string* error) {
+  return Run(stream, record, nullptr, identity, partition, error);
+}
+
+RecordOutcome Pipeline::ProcessRecord(size_t stream, const ingest::Record& record,
+                                      uint64_t identity, std::string* error) {
+  return Run(stream, record.data, &record, identity, record.partition, error);
+}
+
+void Pipeline::SetMetadataFields(size_t stream, const std::vector<std::string>& fields) {
+  auto binder = std::make_unique<ingest::MetadataBinder>(fields, *fields_);
+  streams_[stream].metadata = binder->empty() ? nullptr : std::move(binder);
+}
+
+RecordOutcome Pipeline::Run(size_t stream, std::string_view data, const ingest::Record* record,
+                            uint64_t identity, uint32_t partition, std::string* error) {
   ++stats_.records;
   Stream& s = streams_[stream];
   auto event = std::make_shared<cep::Event>();
-  switch (s.decoder->Decode(record, event.get(), error)) {
+  switch (s.decoder->Decode(data, event.get(), error)) {
     case ingest::DecodeResult::kSkip: return RecordOutcome::kSkipped;
     case ingest::DecodeResult::kMalformed: ++stats_.malformed; return RecordOutcome::kMalformed;
     case ingest::DecodeResult::kNoTime: ++stats_.no_time; return RecordOutcome::kNoTime;
     case ingest::DecodeResult::kOk: break;
   }
+  if (record != nullptr && s.metadata) s.metadata->Apply(*record, event.get());
   if (s.extractor) s.extractor->Apply(event.get());
+  if (event->time > s.max_time) s.max_time = event->time;
   event->stream = s.index;
   event->partition = partition;
   event->identity = identity;
@@ -155,6 +172,7 @@ Result<std::unique_ptr<Pipeline>> Pipeline::WithRules(rules::Ruleset rules,
   if (!restored.ok()) return restored.status();
   p->engine_->CheckpointFailed();  // its next durable checkpoint writes everything
   p->stats_ = stats_;
+  for (size_t i = 0; i < streams_.size() && i < p->streams_.size(); ++i) p->streams_[i].max_time = streams_[i].max_time;
   if (change != nullptr) *change = std::move(diff);
   return p;
 }

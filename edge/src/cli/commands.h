@@ -7,9 +7,11 @@
 
 namespace vigil::edge {
 
+int RunCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 int ValidateCommand(int argc, char** argv);
 int TestCommand(int argc, char** argv);
+int CtlCommand(int argc, char** argv);  // edge/src/ctl/
 
 // Prints "vigil: <message>" to stderr.
 void PrintError(const char* command, const std::string& message);

@@ -62,6 +62,7 @@ struct Root {
   const ConfigNode* sinks = nullptr;
   const ConfigNode* delivery = nullptr;
   const ConfigNode* api = nullptr;
+  const ConfigNode* shutdown = nullptr;
 };
 
 const std::vector<Option<Root>>& RootTable() {
@@ -73,6 +74,7 @@ const std::vector<Option<Root>>& RootTable() {
       {"sinks", OptionType::kNode, "", false, "Alert destinations by name (docs/sinks.md).", {}, Keep(&Root::sinks)},
       {"delivery", OptionType::kNode, "", false, "Retry and outbox settings: see `delivery`.", {}, Keep(&Root::delivery)},
       {"api", OptionType::kNode, "", false, "Admin API (gRPC) and HTTP endpoints: see `api`.", {}, Keep(&Root::api)},
+      {"shutdown", OptionType::kNode, "", false, "Graceful stop: see `shutdown`.", {}, Keep(&Root::shutdown)},
   };
   return t;
 }
@@ -204,6 +206,21 @@ struct HttpSection {
 const std::vector<Option<HttpSection>>& HttpTable() {
   static const std::vector<Option<HttpSection>> t = {
       {"listen", OptionType::kString, "127.0.0.1:9090", false, "Address of /metrics, /healthz, /readyz.", {}, Member(&HttpSection::listen)},
+  };
+  return t;
+}
+
+const std::vector<Option<AppConfig>>& ShutdownTable() {
+  static const std::vector<Option<AppConfig>> t = {
+      {"timeout", OptionType::kDuration, "10s", false,
+       "On SIGTERM/SIGINT, or when every source has ended: how long to wait for the sinks to deliver "
+       "what the outbox holds before exiting (what is left stays in the outbox for the next start).",
+       {},
+       [](AppConfig& c, const OptionValue& v) -> std::string {
+         if (v.duration < 0) return "must not be negative";
+         c.shutdown_timeout = v.duration;
+         return {};
+       }},
   };
   return t;
 }
@@ -380,6 +397,8 @@ Result<AppConfig> Check(const ConfigNode& root, const std::string& file, const c
     }
   }
 
+  if (r.shutdown) c.Apply(ShutdownTable(), r.shutdown, "shutdown", &cfg);
+
   // Cross references.
   for (const StreamConfig& s : cfg.streams) {
     if (s.late.rfind("sink:", 0) != 0) continue;
@@ -466,6 +485,7 @@ std::string ConfigReferenceMarkdown() {
   section("api", cep::OptionsMarkdown(ApiTable()));
   section("api.grpc", cep::OptionsMarkdown(GrpcTable()));
   section("api.http", cep::OptionsMarkdown(HttpTable()));
+  section("shutdown", cep::OptionsMarkdown(ShutdownTable()));
   md += cep::kBytesUnitsMarkdown;
   md += "\n";
   return md;

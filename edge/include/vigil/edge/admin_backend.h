@@ -50,8 +50,8 @@ class AdminBackend {
   // Hot: unchanged rules (same id and semantics hash) keep their state, changed rules
   // start fresh, rules of the same document no longer in it are removed with their state.
   virtual Result<v1::ApplyRulesResponse> ApplyRules(const std::string& yaml, const std::string& name) = 0;
-  virtual Status DeleteRule(const std::string& id) = 0;
-  virtual Status SetRuleEnabled(const std::string& id, bool enabled) = 0;
+  virtual vigil::Status DeleteRule(const std::string& id) = 0;
+  virtual vigil::Status SetRuleEnabled(const std::string& id, bool enabled) = 0;
 
   // Alerts
   virtual std::vector<v1::Alert> RecentAlerts(const v1::AlertFilter& filter, uint32_t limit) = 0;

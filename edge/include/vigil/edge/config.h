@@ -61,6 +61,10 @@ struct AppConfig {
   alerting::DeliverySettings delivery;
   cep::ConfigNode delivery_node;
   ApiConfig api;
+  // `shutdown.timeout`: on SIGTERM/SIGINT (or the end of every source), how long `vigil
+  // run` waits for the sinks to deliver what the outbox holds before it exits anyway
+  // (undelivered alerts stay in the outbox for the next start).
+  cep::Duration shutdown_timeout = 10 * cep::kSecond;
 
   const StreamConfig* FindStream(const std::string& name) const;
 };

@@ -15,6 +15,7 @@
 #include "vigil/cep/time.h"
 #include "vigil/ingest/decoder.h"
 #include "vigil/ingest/extract.h"
+#include "vigil/ingest/source.h"
 #include "vigil/ingest/syslog_decoder.h"
 #include "vigil/rules/predicates.h"
 #include "vigil/rules/ruleset.h"
@@ -89,6 +90,23 @@ class Pipeline final : public cep::MatchSink {
   RecordOutcome ProcessStream(size_t stream, std::string_view record, uint64_t identity,
                               uint32_t partition, std::string* error);
   size_t stream_count() const { return streams_.size(); }
+  // A source's record for stream `stream`: as ProcessStream, and the values of the
+  // source's metadata fields (SetMetadataFields) set on the event before extract.
+  RecordOutcome ProcessRecord(size_t stream, const ingest::Record& record, uint64_t identity,
+                              std::string* error);
+  // The metadata fields (ingest::Source::MetadataFields) of stream `stream`'s records;
+  // only those some rule reads are bound.
+  void SetMetadataFields(size_t stream, const std::vector<std::string>& fields);
+  // The largest event time of stream `stream` given to the engine (INT64_MIN before any).
+  cep::Timestamp max_event_time(size_t stream) const { return streams_[stream].max_time; }
+
+  // Source partitions of stream `stream` (cep::Engine::SetPartitionIdle, RemovePartition).
+  void SetPartitionIdle(size_t stream, uint32_t partition, bool idle) {
+    engine_->SetPartitionIdle(streams_[stream].index, partition, idle);
+  }
+  void RemovePartition(size_t stream, uint32_t partition) {
+    engine_->RemovePartition(streams_[stream].index, partition);
+  }
 
   // Ends a bounded run: the final watermark resolves every window and absence.
   void Finish();
@@ -131,7 +149,11 @@ class Pipeline final : public cep::MatchSink {
     std::unique_ptr<ingest::Decoder> decoder;
     std::unique_ptr<ingest::Extractor> extractor;  // null without extract:
     uint32_t index = 0;                            // the engine's stream index
+    std::unique_ptr<ingest::MetadataBinder> metadata;  // null: no metadata fields bound
+    cep::Timestamp max_time = INT64_MIN;
   };
+  RecordOutcome Run(size_t stream, std::string_view data, const ingest::Record* record,
+                    uint64_t identity, uint32_t partition, std::string* error);
   Status AddStream(const StreamSettings& settings);
 
   std::unique_ptr<cep::Engine> engine_;
