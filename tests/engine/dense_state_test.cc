@@ -67,22 +67,22 @@ TEST_CASE("dense failures within a long window: one key's state stays under the 
 }
 
 TEST_CASE("a key dense for much longer than within holds only its window", "[dense][state]") {
-  // Failures every millisecond for 20 s with a 100 ms window: about a hundred partial
+  // Failures every millisecond for 8 s with a 100 ms window: about a hundred partial
   // matches live at any time, none is dropped, but ended partial matches leave their edges
   // on the nodes newer ones share; those edges and nodes are collected.
   EngineHarness h(BruteForce("100ms"));
   size_t peak_nodes = 0;
-  for (int i = 0; i < 20000; ++i) {
+  for (int i = 0; i < 8000; ++i) {
     h.Feed(Ev(i, i, "fail", "10.0.0.2"));
     if (i % 100 == 0) peak_nodes = std::max(peak_nodes, h.engine().rule_state(0).buffered_nodes);
   }
   INFO("peak " << peak_nodes << " nodes");
   CHECK(h.engine().rule_stats(0).partial_matches_dropped == 0);
-  // Without collection every node stays (20,000); collection runs each time the buffer
+  // Without collection every node stays (8,000); collection runs each time the buffer
   // doubled past 1 MiB, so the buffer stays within a small multiple of the window.
   CHECK(peak_nodes < 2000);
   CHECK(h.live_events() < 2000);
-  h.Feed(Ev(20000, 20000, "ok", "10.0.0.2"));
+  h.Feed(Ev(8000, 8000, "ok", "10.0.0.2"));
   CHECK(h.matches.size() == 1);
   h.Finish();
   CHECK(h.live_events() == 0);
