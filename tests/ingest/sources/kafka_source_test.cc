@@ -262,7 +262,7 @@ TEST_CASE("kafka: wrong credentials are a clear error naming the source", "[kafk
   SourceStatus st = vigil.source->status();
   CHECK(st.message.rfind("authentication failed: ", 0) == 0);
   CHECK(st.message.find("Invalid username or password") != std::string::npos);
-  CHECK(vigil.logs.Contains("error: streams.auth (kafka): error: authentication failed: "));
+  CHECK(Eventually([&] { return vigil.logs.Contains("error: streams.auth (kafka): error: authentication failed: "); }, std::chrono::seconds(10)));
   CHECK(broker.auth_attempts() >= 1);
   CHECK(broker.users().at(0) == "vigil-reader");
 }

@@ -330,7 +330,7 @@ TEST_CASE("mqtt: TLS with a CA and client certificates made at test time", "[mqt
     std::string msg = vigil.source->status().message;
     CHECK(msg.rfind("TLS with " + broker.url() + " failed: ", 0) == 0);
     CHECK(msg.find("certificate verify failed") != std::string::npos);
-    CHECK(vigil.logs.Contains("error: streams.sensors (mqtt): error: TLS with "));
+    CHECK(Eventually([&] { return vigil.logs.Contains("error: streams.sensors (mqtt): error: TLS with "); }, std::chrono::seconds(10)));
   }
 }
 
@@ -370,7 +370,9 @@ TEST_CASE("mqtt: wrong credentials are refused with a clear error naming the sou
   REQUIRE(error);
   CHECK(source->status().message.rfind(
             "the broker at " + broker.url() + " refused the connection: ", 0) == 0);
-  CHECK(logs.Contains("error: streams.sensors (mqtt): error: the broker at "));
+  // The state changes before the line is logged, on the source's thread.
+  CHECK(Eventually([&] { return logs.Contains("error: streams.sensors (mqtt): error: the broker at "); },
+                   std::chrono::seconds(10)));
   source->Stop();
 }
 
