@@ -156,6 +156,19 @@ void PatternRule::OnTimer(KeyHandle& key, Timestamp deadline, RuntimeContext& ct
   Settle(ks, key, ctx);
 }
 
+void PatternRule::Register(KeyState* ks, KeyHandle& key) {
+  if (free_indexes_.empty()) {
+    ks->index = key_states_.size();
+    key_states_.push_back(ks);
+  } else {
+    ks->index = free_indexes_.back();
+    free_indexes_.pop_back();
+    key_states_[ks->index] = ks;
+  }
+  ++live_states_;
+  key.state = ks;
+}
+
 void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
   if (ks == scratch_.get()) {
     if (ks->empty()) {
@@ -164,16 +177,7 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     }
     ks = scratch_.release();
     scratch_ = NewKeyState();
-    if (free_indexes_.empty()) {
-      ks->index = key_states_.size();
-      key_states_.push_back(ks);
-    } else {
-      ks->index = free_indexes_.back();
-      free_indexes_.pop_back();
-      key_states_[ks->index] = ks;
-    }
-    ++live_states_;
-    key.state = ks;
+    Register(ks, key);
   } else if (ks->empty()) {
     Forget(*ks);  // a key without partial matches holds no state
     // The slot is left empty for the next key: moving the last state into it would touch

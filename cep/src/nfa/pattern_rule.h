@@ -135,6 +135,8 @@ class PatternRule final : public RuleRuntime {
     ks.timer_at = deadline;
     ctx.ScheduleTimer(index(), deadline, key);
   }
+  // Makes `ks` a key's state: in key_states_, counted, and in the handle.
+  void Register(KeyState* ks, KeyHandle& key);
   // Keeps `ks` as the key's state if it holds anything, else frees it.
   void Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx);
   std::unique_ptr<KeyState> NewKeyState();

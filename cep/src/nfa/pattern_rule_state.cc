@@ -166,16 +166,7 @@ bool PatternRule::LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) 
   place(completed, ks.completed);
 
   KeyState* raw = owned.release();
-  if (free_indexes_.empty()) {
-    raw->index = key_states_.size();
-    key_states_.push_back(raw);
-  } else {
-    raw->index = free_indexes_.back();
-    free_indexes_.pop_back();
-    key_states_[raw->index] = raw;
-  }
-  ++live_states_;
-  key.state = raw;
+  Register(raw, key);
   raw->timer_at = kMaxTimestamp;
   ArmTimer(*raw, key, ctx);
   return true;
