@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "codec.h"
+#include "evict_index.h"
 #include "key_table.h"
 #include "nfa/pattern_rule.h"
 #include "rule_runtime.h"
@@ -187,6 +188,7 @@ class Engine::Impl final : public RuntimeContext {
         }
       }
     }
+    if (evicted_total_ > 0) FinishEvicted();
     for (auto& slot : rules_) slot->runtime->OnFinish(*this);
     finishing_ = false;
   }
@@ -199,6 +201,7 @@ class Engine::Impl final : public RuntimeContext {
   RuleStateStats rule_state(uint32_t i) const {
     const RuleSlot& slot = *rules_.at(i);
     RuleStateStats st = slot.runtime->StateStats();
+    if (i < evicted_per_rule_.size()) st.evicted_keys = evicted_per_rule_[i];
     if (!slot.last_alert.empty()) {
       st.keys = std::max(st.keys, slot.last_alert.size());
       st.bytes += slot.last_alert.size() * 48;
@@ -211,6 +214,139 @@ class Engine::Impl final : public RuntimeContext {
     size_t n = 0;
     for (const KeyTable& t : tables_) n += t.size();
     return n;
+  }
+
+  // Bounded memory -------------------------------------------------------------------
+
+  Status LimitMemory(size_t max_bytes, StateStore* store, const FieldRegistry* fields,
+                     EventPreparer prepare) {
+    if (max_bytes == 0) return Status::Ok();
+    if (store == nullptr || fields == nullptr) {
+      return Status::InvalidArgument("bounded memory needs a state store");
+    }
+    if (rules_.size() >= EvictIndex::kMaxRules) {
+      return Status::InvalidArgument("bounded memory supports fewer than 16,777,215 rules");
+    }
+    // Timers of keys evicted by an earlier run of this process: Restore evicts again.
+    StateBatch clear;
+    clear.DeleteRange(StateFamily::kTimers, std::string_view(), std::string(16, '\xff'));
+    Status st = store->Write(clear, false);
+    if (!st.ok()) return st;
+    max_bytes_ = max_bytes;
+    spill_ = store;
+    spill_fields_ = fields;
+    spill_prepare_ = std::move(prepare);
+    evicted_per_rule_.assign(rules_.size(), 0);
+    memory_.limit = max_bytes;
+    if (index_dirty_) BuildIndex();
+    return Status::Ok();
+  }
+
+  size_t MemoryBytes() const {
+    size_t n = state_bytes_ + timers_.bytes();
+    for (const KeyTable& t : tables_) n += t.bytes();
+    for (const EvictIndex& e : evicted_) n += e.bytes();
+    return n;
+  }
+  bool OverMemoryLimit() const { return max_bytes_ != 0 && MemoryBytes() > max_bytes_; }
+
+  MemoryStats memory_stats() const {
+    MemoryStats m = memory_;
+    m.bytes = max_bytes_ != 0 ? MemoryBytes() : 0;
+    m.evicted_keys = evicted_total_;
+    return m;
+  }
+  const Status& memory_error() const { return memory_error_; }
+
+  size_t Evict() {
+    if (max_bytes_ == 0 || rewrite_all_) return 0;  // after a failed write: not clean
+    if (index_dirty_) BuildIndex();
+    const size_t target = max_bytes_ / 4 * 3;
+    size_t bytes = MemoryBytes();
+    if (bytes <= target) return 0;
+    // CLOCK: a state used since the hand last passed gets another round; a key goes when
+    // every rule's state for it is as the last checkpoint wrote it.
+    victims_.clear();
+    size_t slots = 0;
+    for (const KeyTable& t : tables_) slots += t.slot_limit();
+    for (size_t visited = 0; bytes > target && visited < 2 * slots;) {
+      if (hand_key_set_ >= tables_.size()) {
+        hand_key_set_ = 0;
+        hand_slot_ = 0;
+      }
+      KeyTable& table = tables_[hand_key_set_];
+      if (hand_slot_ >= table.slot_limit()) {
+        ++hand_key_set_;
+        hand_slot_ = 0;
+        continue;
+      }
+      const uint32_t slot = hand_slot_++;
+      ++visited;
+      KeyEntry& e = table.at(slot);
+      if (!e.in_use || e.live.empty()) continue;
+      bool clean = true, used = false;
+      size_t freed = 0;
+      for (LiveRule& lr : e.live) {
+        if (lr.dirty || !lr.persisted) clean = false;
+        if (lr.touched) used = true;
+        lr.touched = false;
+        freed += size_t{lr.size64} * 64;
+      }
+      if (!clean || used) continue;
+      victims_.push_back(uint64_t{hand_key_set_} << 32 | slot);
+      bytes -= std::min(bytes, freed);
+    }
+    if (victims_.empty()) return 0;
+    // The second round of the hand meets the first round's victims again.
+    std::sort(victims_.begin(), victims_.end());
+    victims_.erase(std::unique(victims_.begin(), victims_.end()), victims_.end());
+    auto victim = [&](const Timer& t) {
+      if (!std::binary_search(victims_.begin(), victims_.end(), uint64_t{t.key_set} << 32 | t.slot)) {
+        return false;
+      }
+      return tables_[t.key_set].at(t.slot).generation == t.generation;
+    };
+    // Their pending timers wait in the store (the timer queue drops them).
+    StateBatch spilled;
+    Timestamp earliest = kMaxTimestamp;
+    timers_.ForEach([&](const Timer& t) {
+      if (!victim(t) || StaleTimer(t)) return;
+      spilled.Put(StateFamily::kTimers, SpillKey(t.deadline, t.key_set, tables_[t.key_set].at(t.slot).key()), {});
+      earliest = std::min(earliest, t.deadline);
+    });
+    if (!spilled.empty()) {
+      Status st = spill_->Write(spilled, false);
+      if (!st.ok()) {
+        if (memory_error_.ok()) memory_error_ = st;
+        return 0;  // nothing evicted: the keys stay in memory
+      }
+    }
+    timers_.RemoveIf([&](const Timer& t) { return victim(t) || StaleTimer(t); });
+    if (!spilled.empty()) {
+      spill_min_ = have_spill_ ? std::min(spill_min_, earliest) : earliest;
+      have_spill_ = true;
+    }
+    size_t evicted = 0;
+    for (uint64_t v : victims_) {
+      const uint32_t ks = static_cast<uint32_t>(v >> 32);
+      const uint32_t slot = static_cast<uint32_t>(v);
+      KeyTable& table = tables_[ks];
+      KeyEntry& e = table.at(slot);
+      const uint64_t fp = EvictIndex::Fingerprint(e.hash);
+      for (LiveRule& lr : e.live) {
+        evicted_[ks].Add(fp, lr.rule);
+        ++evicted_per_rule_[lr.rule];
+        state_bytes_ -= size_t{lr.size64} * 64;
+        KeyHandle h{e.key(), ks, slot, e.generation, lr.state};
+        runtimes_[lr.rule]->EvictKey(h);
+        ++evicted;
+      }
+      e.live.clear();
+      table.Erase(slot);
+    }
+    evicted_total_ += evicted;
+    memory_.evictions += evicted;
+    return evicted;
   }
 
   // Checkpoints ---------------------------------------------------------------------
@@ -229,9 +365,18 @@ class Engine::Impl final : public RuntimeContext {
       lr.persisted = true;
       ++st->keys_written;
     };
+    inflight_deleted_.clear();  // the checkpoint that deleted them was written
     if (rewrite_all_) {
       // After a failed write nothing is known of what the store holds: all of it again.
-      batch->DeleteRange(StateFamily::kKeyed, std::string_view(), kEndOfKeys);
+      // With keys evicted, the store holds their state: instead of clearing the family,
+      // the deletes since the last written checkpoint go again (CheckpointFailed keeps
+      // them), then every state in memory.
+      if (evicted_total_ == 0) {
+        batch->DeleteRange(StateFamily::kKeyed, std::string_view(), kEndOfKeys);
+      } else {
+        for (const std::string& k : deleted_) batch->Delete(StateFamily::kKeyed, k);
+        st->keys_deleted += deleted_.size();
+      }
       for (uint32_t ks = 0; ks < tables_.size(); ++ks) {
         KeyTable& table = tables_[ks];
         for (uint32_t s = 0; s < table.slot_limit(); ++s) {
@@ -255,6 +400,7 @@ class Engine::Impl final : public RuntimeContext {
         put_state(d.rule, entry.key(), entry.live[pos]);
       }
     }
+    inflight_deleted_ = std::move(deleted_);
     deleted_.clear();
     dirty_.clear();
 
@@ -298,7 +444,11 @@ class Engine::Impl final : public RuntimeContext {
   void CheckpointFailed() {
     rewrite_all_ = true;
     dirty_.clear();
-    deleted_.clear();
+    // Deletes not known to be written go again with the next checkpoint (harmless if
+    // they were).
+    deleted_.insert(deleted_.end(), std::make_move_iterator(inflight_deleted_.begin()),
+                    std::make_move_iterator(inflight_deleted_.end()));
+    inflight_deleted_.clear();
   }
 
   Result<RestoreStats> Restore(const StateStore& store, const FieldRegistry& fields,
@@ -342,7 +492,9 @@ class Engine::Impl final : public RuntimeContext {
     const bool track = track_;
     track_ = false;  // what is restored is what the store holds
     Status bad = Status::Ok();
-    Status scan = store.Scan(StateFamily::kKeyed, {}, {}, [&](std::string_view k, std::string_view v) {
+    // In chunks, so that with bounded memory the keys restored so far can be evicted
+    // between them (the store is not read and written at once).
+    auto restore_one = [&](std::string_view k, std::string_view v) {
       const size_t nul = k.find('\0');
       if (nul == std::string_view::npos || k.size() < nul + 1 + 8) {
         bad = Status::Corruption("keyed state: malformed key '" + Printable(k) + "'");
@@ -356,11 +508,20 @@ class Engine::Impl final : public RuntimeContext {
       }
       const uint32_t rule = it->second;
       const std::string_view key = k.substr(nul + 1 + 8);
-      KeyedReader reader(v, &fields, &prepare);
       const RuleSlot& slot = *rules_[rule];
       KeyTable& table = tables_[slot.key_set];
       const uint64_t hash = KeyTable::Hash(key);
-      KeyHandle h{key, static_cast<uint32_t>(slot.key_set), table.Find(key, hash), 0, nullptr};
+      uint32_t at = table.Find(key, hash);
+      if (at == KeyTable::kNone && evicted_total_ > 0) {
+        // The key's other rules were restored and evicted: a key is in memory whole.
+        at = LoadKeyFromStore(static_cast<uint32_t>(slot.key_set), key, hash);
+        if (at != KeyTable::kNone && FindLive(table.at(at), rule) < table.at(at).live.size()) {
+          ++st.keys;  // a fingerprint twin's entry brought this one in already
+          return true;
+        }
+      }
+      KeyedReader reader(v, &fields, &prepare);
+      KeyHandle h{key, static_cast<uint32_t>(slot.key_set), at, 0, nullptr};
       if (h.slot != KeyTable::kNone) h.generation = table.at(h.slot).generation;
       deferred_timers_.clear();
       if (!reader.ok() || !slot.runtime->LoadKey(reader, h, *this)) {
@@ -368,12 +529,34 @@ class Engine::Impl final : public RuntimeContext {
                                  Printable(key) + " is garbled");
         return false;
       }
-      const uint32_t at = AfterCall(rule, h, hash, nullptr, 0);
+      at = AfterCall(rule, h, hash, nullptr, 0);
       KeyEntry& entry = table.at(at);
       entry.live[FindLive(entry, rule)].persisted = true;
       ++st.keys;
       return true;
-    });
+    };
+    Status scan = Status::Ok();
+    std::string begin;
+    std::vector<std::pair<std::string, std::string>> chunk;
+    size_t chunk_bytes = 0;
+    for (;;) {
+      chunk.clear();
+      chunk_bytes = 0;
+      scan = store.Scan(StateFamily::kKeyed, begin, {}, [&](std::string_view k, std::string_view v) {
+        if (chunk_bytes >= (size_t{4} << 20)) return false;
+        chunk.emplace_back(k, v);
+        chunk_bytes += k.size() + v.size();
+        return true;
+      });
+      if (!scan.ok()) break;
+      for (const auto& [k, v] : chunk) {
+        if (!restore_one(k, v)) break;
+      }
+      if (!bad.ok() || chunk.empty() || chunk_bytes < (size_t{4} << 20)) break;
+      begin = chunk.back().first;
+      begin.push_back('\0');
+      if (OverMemoryLimit()) Evict();  // restored states are as the store holds them
+    }
     track_ = track;
     if (!scan.ok()) return scan;
     if (!bad.ok()) return bad;
@@ -473,6 +656,12 @@ class Engine::Impl final : public RuntimeContext {
     for (;;) {
       bool have_event = !buffer_.empty() && buffer_.top()->time <= watermark_;
       bool have_timer = !timers_.empty() && timers_.Top().deadline <= watermark_;
+      if (have_spill_ && spill_min_ <= watermark_ &&
+          (!have_event || spill_min_ <= buffer_.top()->time) &&
+          (!have_timer || spill_min_ <= timers_.Top().deadline)) {
+        LoadSpilled(spill_min_);  // evicted keys with timers due next: their timers join
+        continue;
+      }
       if (!have_event && !have_timer) break;
       if (have_timer && (!have_event || timers_.Top().deadline <= buffer_.top()->time)) {
         FireTimer();
@@ -486,7 +675,15 @@ class Engine::Impl final : public RuntimeContext {
   }
 
   void FireTimersUpTo(Timestamp t) {
-    while (!timers_.empty() && timers_.Top().deadline <= t) FireTimer();
+    for (;;) {
+      if (have_spill_ && spill_min_ <= t && (timers_.empty() || spill_min_ <= timers_.Top().deadline)) {
+        LoadSpilled(spill_min_);
+      } else if (!timers_.empty() && timers_.Top().deadline <= t) {
+        FireTimer();
+      } else {
+        break;
+      }
+    }
   }
 
   void FireTimer() {
@@ -505,6 +702,192 @@ class Engine::Impl final : public RuntimeContext {
     deferred_timers_.clear();
     slot.runtime->OnTimer(h, t.deadline, *this);
     AfterCall(t.rule, h, entry.hash, before, pos);
+  }
+
+  // FireTimer would drop `t` (its key or the rule's state for it is gone).
+  bool StaleTimer(const Timer& t) const {
+    const KeyTable& table = tables_[t.key_set];
+    if (t.slot >= table.slot_limit()) return true;
+    const KeyEntry& entry = table.at(t.slot);
+    if (!entry.in_use || entry.generation != t.generation) return true;
+    return FindLive(entry, t.rule) == entry.live.size();
+  }
+
+  // Store keys of timers of evicted keys (family kTimers): the deadline (big-endian, the
+  // sign bit flipped, so keys sort by time), the key set and the encoded key.
+  static std::string SpillKey(Timestamp deadline, uint32_t key_set, std::string_view key) {
+    std::string k = SpillPrefix(deadline);
+    for (int i = 3; i >= 0; --i) k.push_back(static_cast<char>(key_set >> (8 * i)));
+    k.append(key);
+    return k;
+  }
+  static std::string SpillPrefix(Timestamp deadline) {
+    const uint64_t u = static_cast<uint64_t>(deadline) ^ (uint64_t{1} << 63);
+    std::string k;
+    for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>(u >> (8 * i)));
+    return k;
+  }
+  static bool ParseSpillKey(std::string_view k, Timestamp* deadline, uint32_t* key_set,
+                            std::string_view* key) {
+    if (k.size() < 12) return false;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u = u << 8 | static_cast<unsigned char>(k[i]);
+    *deadline = static_cast<Timestamp>(u ^ (uint64_t{1} << 63));
+    uint32_t ks = 0;
+    for (int i = 8; i < 12; ++i) ks = ks << 8 | static_cast<unsigned char>(k[i]);
+    *key_set = ks;
+    *key = k.substr(12);
+    return true;
+  }
+  void SpillFailed(const Status& st) {
+    if (memory_error_.ok()) memory_error_ = st;
+    ++memory_.load_errors;
+  }
+
+  // Loads the keys whose timers wait in the store with deadlines up to `upto`.
+  void LoadSpilled(Timestamp upto) {
+    constexpr size_t kChunk = 4096;
+    std::vector<std::pair<uint32_t, std::string>> due;
+    for (;;) {
+      due.clear();
+      StateBatch consumed;
+      Status st = spill_->Scan(StateFamily::kTimers, spill_floor_, {}, [&](std::string_view k, std::string_view) {
+        Timestamp deadline;
+        uint32_t ks;
+        std::string_view key;
+        if (!ParseSpillKey(k, &deadline, &ks, &key)) {
+          consumed.Delete(StateFamily::kTimers, k);
+          return true;
+        }
+        if (deadline > upto || due.size() >= kChunk) return false;
+        due.emplace_back(ks, std::string(key));
+        consumed.Delete(StateFamily::kTimers, k);
+        return true;
+      });
+      if (st.ok() && !consumed.empty()) st = spill_->Write(consumed, false);
+      if (!st.ok()) {
+        SpillFailed(st);
+        have_spill_ = false;  // no endless retry; the error is reported
+        return;
+      }
+      for (const auto& [ks, key] : due) {
+        if (ks >= tables_.size() || evicted_[ks].size() == 0) continue;
+        const uint64_t hash = KeyTable::Hash(key);
+        if (tables_[ks].Find(key, hash) != KeyTable::kNone) continue;  // loaded since
+        LoadKeyFromStore(ks, key, hash);
+      }
+      if (due.size() < kChunk) break;
+    }
+    spill_floor_ = SpillPrefix(SaturatingAdd(upto, 1));
+    if (upto == kMaxTimestamp) spill_floor_ = std::string(16, '\xff');
+    have_spill_ = false;
+    Status st = spill_->Scan(StateFamily::kTimers, spill_floor_, {}, [&](std::string_view k, std::string_view) {
+      Timestamp deadline;
+      uint32_t ks;
+      std::string_view key;
+      if (ParseSpillKey(k, &deadline, &ks, &key)) {
+        spill_min_ = deadline;
+        have_spill_ = true;
+      }
+      return false;
+    });
+    if (!st.ok()) SpillFailed(st);
+  }
+
+  // Before an event is dispatched: its keys that are evicted come back.
+  void LoadEvictedFor(const Event& ev) {
+    for (size_t ks = 0; ks < evicted_.size(); ++ks) {
+      if (evicted_[ks].size() == 0) continue;
+      KeyCacheEntry& kc = KeyFor(ev, ks);
+      if (!kc.present || kc.slot != KeyTable::kNone) continue;
+      kc.slot = LoadKeyFromStore(static_cast<uint32_t>(ks), kc.key(), kc.hash);
+    }
+  }
+
+  // Loads every rule's evicted state for `key` (of key set `ks`, not in memory); returns
+  // its slot, or kNone if nothing was evicted for it.
+  uint32_t LoadKeyFromStore(uint32_t ks, std::string_view key, uint64_t hash) {
+    EvictIndex& index = evicted_[ks];
+    const uint64_t fp = EvictIndex::Fingerprint(hash);
+    load_rules_.clear();
+    index.ForEach(fp, [&](uint32_t rule) { load_rules_.push_back(rule); });
+    if (load_rules_.empty()) return KeyTable::kNone;
+    std::sort(load_rules_.begin(), load_rules_.end());
+    load_rules_.erase(std::unique(load_rules_.begin(), load_rules_.end()), load_rules_.end());
+    KeyTable& table = tables_[ks];
+    uint32_t slot = KeyTable::kNone;
+    const bool track = track_;
+    track_ = false;  // as the store holds it
+    for (uint32_t rule : load_rules_) {
+      Result<bool> found = spill_->Get(StateFamily::kKeyed, KeyedKey(rule, key), &load_value_);
+      if (!found.ok()) {
+        SpillFailed(found.status());  // the entry stays: a later event tries again
+        continue;
+      }
+      if (!*found) continue;  // another key with the same fingerprint
+      index.Remove(fp, rule);
+      --evicted_total_;
+      --evicted_per_rule_[rule];
+      KeyedReader reader(load_value_, spill_fields_, &spill_prepare_);
+      KeyHandle h{key, ks, slot, slot == KeyTable::kNone ? 0 : table.at(slot).generation, nullptr};
+      deferred_timers_.clear();
+      if (!reader.ok() || !runtimes_[rule]->LoadKey(reader, h, *this)) {
+        SpillFailed(Status::Corruption("evicted state of rule '" + rules_[rule]->spec.id + "' for key " +
+                                       Printable(key) + " is garbled"));
+        continue;
+      }
+      slot = AfterCall(rule, h, hash, nullptr, 0);
+      KeyEntry& entry = table.at(slot);
+      entry.live[FindLive(entry, rule)].persisted = true;
+      ++memory_.loads;
+    }
+    track_ = track;
+    return slot;
+  }
+
+  // Finish for keys only in the store: each is loaded and finished on its own.
+  void FinishEvicted() {
+    std::unordered_map<std::string, uint32_t> by_key;  // KeyedKey prefix -> rule
+    for (uint32_t r = 0; r < rules_.size(); ++r) by_key.emplace(KeyedKey(r, {}), r);
+    std::string begin;
+    std::vector<std::pair<uint32_t, std::string>> chunk;  // rule, key
+    for (;;) {
+      chunk.clear();
+      std::string last;
+      Status st = spill_->Scan(StateFamily::kKeyed, begin, {}, [&](std::string_view k, std::string_view) {
+        if (chunk.size() >= 1024) return false;
+        last.assign(k);
+        const size_t nul = k.find('\0');
+        if (nul == std::string_view::npos || k.size() < nul + 1 + 8) return true;
+        auto it = by_key.find(std::string(k.substr(0, nul + 1 + 8)));
+        if (it != by_key.end()) chunk.emplace_back(it->second, std::string(k.substr(nul + 1 + 8)));
+        return true;
+      });
+      if (!st.ok()) {
+        SpillFailed(st);
+        return;
+      }
+      for (const auto& [rule, key] : chunk) {
+        const uint32_t ks = static_cast<uint32_t>(rules_[rule]->key_set);
+        if (evicted_[ks].size() == 0) continue;
+        const uint64_t hash = KeyTable::Hash(key);
+        if (tables_[ks].Find(key, hash) != KeyTable::kNone) continue;
+        const uint32_t slot = LoadKeyFromStore(ks, key, hash);
+        if (slot == KeyTable::kNone) continue;
+        KeyEntry& entry = tables_[ks].at(slot);
+        while (entry.in_use && !entry.live.empty()) {
+          const LiveRule lr = entry.live[0];
+          KeyHandle h{entry.key(), ks, slot, entry.generation, lr.state};
+          deferred_timers_.clear();
+          rules_[lr.rule]->runtime->FinishKey(h, *this);
+          h.state = nullptr;
+          AfterCall(lr.rule, h, entry.hash, lr.state, 0);
+        }
+      }
+      if (last.empty() || evicted_total_ == 0) return;
+      begin = last;
+      begin.push_back('\0');  // the next key after `last`
+    }
   }
 
   // The timers about to fire are known: most expire a key's partial matches, a walk
@@ -566,10 +949,19 @@ class Engine::Impl final : public RuntimeContext {
     }
     return out;
   }
-  void MarkDirty(uint32_t rule, uint32_t key_set, uint32_t slot, uint32_t pos) {
+  // A runtime call left rule `rule`'s state for the key at `slot` (live[pos]) in place or
+  // new: remember it for the checkpoint, and account its size and use.
+  void Changed(uint32_t rule, uint32_t key_set, uint32_t slot, uint32_t pos) {
     KeyEntry& entry = tables_[key_set].at(slot);
     LiveRule& lr = entry.live[pos];
-    if (lr.dirty) return;
+    if (max_bytes_ != 0) {
+      lr.touched = true;
+      const size_t units = (runtimes_[rule]->KeyBytes(lr.state) + 63) / 64;
+      const uint16_t size64 = units > UINT16_MAX ? UINT16_MAX : static_cast<uint16_t>(units);
+      state_bytes_ = state_bytes_ + size_t{size64} * 64 - size_t{lr.size64} * 64;
+      lr.size64 = size64;
+    }
+    if (!track_ || lr.dirty) return;
     lr.dirty = true;
     dirty_.push_back(DirtyRef{key_set, slot, entry.generation, rule});
   }
@@ -587,6 +979,7 @@ class Engine::Impl final : public RuntimeContext {
   void Dispatch(const EventPtr& ev) {
     ++dispatch_generation_;
     if (index_dirty_) BuildIndex();
+    if (evicted_total_ > 0) LoadEvictedFor(*ev);
     candidates_.clear();
     auto add = [this](const std::vector<uint32_t>& rules) {
       for (uint32_t r : rules) candidates_.push_back(r);
@@ -651,7 +1044,7 @@ class Engine::Impl final : public RuntimeContext {
                      uint32_t pos) {
     uint32_t slot = h.slot;
     if (h.state == before && deferred_timers_.empty()) {  // the common case
-      if (track_ && h.state != nullptr) MarkDirty(rule, h.key_set, slot, pos);
+      if ((track_ || max_bytes_ != 0) && h.state != nullptr) Changed(rule, h.key_set, slot, pos);
       return slot;
     }
     KeyTable& table = tables_[h.key_set];
@@ -661,12 +1054,13 @@ class Engine::Impl final : public RuntimeContext {
         KeyEntry& entry = table.at(slot);
         uint32_t at = 0;
         while (at < entry.live.size() && entry.live[at].rule < rule) ++at;
-        entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, false, false, h.state});
+        entry.live.Insert(at, LiveRule{rule, rules_[rule]->sees_all, false, false, false, 0, h.state});
         if (at == 0) table.SetHint(slot, h.state);
-        if (track_) MarkDirty(rule, h.key_set, slot, at);
+        if (track_ || max_bytes_ != 0) Changed(rule, h.key_set, slot, at);
       } else if (h.state == nullptr) {
         KeyEntry& entry = table.at(slot);
         if (entry.live[pos].persisted) deleted_.push_back(KeyedKey(rule, h.key));
+        state_bytes_ -= size_t{entry.live[pos].size64} * 64;
         entry.live.Erase(pos);
         if (entry.live.empty()) {
           table.Erase(slot);  // a key no rule holds state for holds nothing
@@ -677,10 +1071,10 @@ class Engine::Impl final : public RuntimeContext {
       } else {
         table.at(slot).live[pos].state = h.state;
         if (pos == 0) table.SetHint(slot, h.state);
-        if (track_) MarkDirty(rule, h.key_set, slot, pos);
+        if (track_ || max_bytes_ != 0) Changed(rule, h.key_set, slot, pos);
       }
-    } else if (track_ && h.state != nullptr) {
-      MarkDirty(rule, h.key_set, slot, pos);
+    } else if ((track_ || max_bytes_ != 0) && h.state != nullptr) {
+      Changed(rule, h.key_set, slot, pos);
     }
     if (!deferred_timers_.empty()) {
       if (slot != KeyTable::kNone && h.state != nullptr) {
@@ -758,6 +1152,7 @@ class Engine::Impl final : public RuntimeContext {
     key_cache_.clear();
     key_cache_.resize(key_sets_.size());
     tables_.resize(key_sets_.size());
+    evicted_.resize(key_sets_.size());
     stream_index_.assign(streams_.size(), StreamIndex{});
     for (uint32_t r = 0; r < rules_.size(); ++r) {
       RuleSlot& slot = *rules_[r];
@@ -863,6 +1258,27 @@ class Engine::Impl final : public RuntimeContext {
   bool rewrite_all_ = false;
   std::vector<DirtyRef> dirty_;
   std::vector<std::string> deleted_;  // store keys of persisted states freed since
+  std::vector<std::string> inflight_deleted_;  // ... deleted by the last checkpoint batch
+  // Bounded memory (LimitMemory); max_bytes_ == 0: unbounded, none of this is used.
+  size_t max_bytes_ = 0;
+  StateStore* spill_ = nullptr;
+  const FieldRegistry* spill_fields_ = nullptr;
+  EventPreparer spill_prepare_;
+  size_t state_bytes_ = 0;  // sum of the live states' size64 * 64
+  std::vector<EvictIndex> evicted_;  // per key set
+  size_t evicted_total_ = 0;
+  std::vector<size_t> evicted_per_rule_;
+  // The earliest deadline of a timer waiting in the store (kTimers), and the key prefix
+  // below which every record was consumed (so scans skip the deleted ones).
+  bool have_spill_ = false;
+  Timestamp spill_min_ = kMaxTimestamp;
+  std::string spill_floor_;
+  uint32_t hand_key_set_ = 0, hand_slot_ = 0;  // the eviction sweep's place
+  std::vector<uint64_t> victims_;               // key set << 32 | slot
+  std::vector<uint32_t> load_rules_;
+  std::string load_value_;
+  MemoryStats memory_;
+  Status memory_error_ = Status::Ok();
   TimerQueue timers_;
   uint64_t timer_seq_ = 0;
   uint64_t next_seq_ = 0;
@@ -902,6 +1318,14 @@ Result<RestoreStats> Engine::Restore(const StateStore& store, const FieldRegistr
                                      const EventPreparer& prepare) {
   return impl_->Restore(store, fields, prepare);
 }
+Status Engine::LimitMemory(size_t max_bytes, StateStore* store, const FieldRegistry* fields,
+                           EventPreparer prepare) {
+  return impl_->LimitMemory(max_bytes, store, fields, std::move(prepare));
+}
+bool Engine::OverMemoryLimit() const { return impl_->OverMemoryLimit(); }
+size_t Engine::Evict() { return impl_->Evict(); }
+MemoryStats Engine::memory_stats() const { return impl_->memory_stats(); }
+const Status& Engine::memory_error() const { return impl_->memory_error(); }
 Timestamp Engine::watermark() const { return impl_->watermark(); }
 const EngineStats& Engine::stats() const { return impl_->stats(); }
 

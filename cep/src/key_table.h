@@ -20,13 +20,18 @@ struct LiveRule {
   // The rule sees every event of the key while it holds state (patterns: strict
   // contiguity, stop conditions and reset_on need them), not only those its start index
   // admits.
-  bool sees_all;
+  bool sees_all : 1;
   // Checkpoints (Engine::TrackChanges): changed since the last checkpoint, and written by
   // one (so that freeing the state must delete it from the store).
-  bool dirty;
-  bool persisted;
+  bool dirty : 1;
+  bool persisted : 1;
+  // Bounded memory (Engine::LimitMemory): used since the eviction sweep last passed, and
+  // the state's accounted size in units of 64 bytes (saturating).
+  bool touched : 1;
+  uint16_t size64;
   void* state;
 };
+static_assert(sizeof(LiveRule) == 16);
 
 // The rules holding state for one key, sorted by rule index: one inline (the common case:
 // a key is live for one rule), more on the heap.

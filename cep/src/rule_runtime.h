@@ -74,6 +74,13 @@ class RuleRuntime {
     return false;
   }
 
+  // Bounded memory (Engine::LimitMemory): the approximate heap bytes of one key's state,
+  // the events it holds included (an event shared by several keys counts for each), in
+  // O(1); and dropping a key's state whose bytes the store holds (evicted: no match, no
+  // counter, no timer; LoadKey brings it back). Only rules that hold keyed state get these.
+  virtual size_t KeyBytes(const void* state) const { (void)state; return 0; }
+  virtual void EvictKey(KeyHandle& key) { (void)key; }
+
   // A timer for the key whose state is `state` (a state the key still holds) is about to
   // fire: prefetch what it will read. Level 1 comes when the state itself has been
   // prefetched; level n + 1 later, when what level n prefetched may be read.

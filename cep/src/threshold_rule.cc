@@ -18,6 +18,7 @@ void ThresholdRule::Evict(KeyState& ks, Timestamp time) {
       }
       case ThresholdSpec::Aggregate::kCount: break;
     }
+    Unhold(ks, e.event);
     ks.window.pop_front();
   }
   if (ks.window.empty()) ks.sum = 0;  // no drift left behind by floating-point subtraction
@@ -71,9 +72,10 @@ void ThresholdRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContex
   Evict(ks, event->time);
   if (t.aggregate == ThresholdSpec::Aggregate::kSum) ks.sum += entry.value;
   if (t.aggregate == ThresholdSpec::Aggregate::kDistinct) ++ks.distinct[entry.distinct];
+  Hold(ks, entry.event);
   ks.window.push_back(std::move(entry));
   if (ks.window.size() > kMaxAlertEvents) {
-    ks.window[ks.window.size() - kMaxAlertEvents - 1].event.reset();
+    Unhold(ks, ks.window[ks.window.size() - kMaxAlertEvents - 1].event);
   }
 
   double value = Aggregate(ks);
@@ -91,6 +93,7 @@ void ThresholdRule::OnEvent(const EventPtr& event, KeyHandle& key, RuntimeContex
     ks.window.clear();
     ks.distinct.clear();
     ks.sum = 0;
+    ks.event_bytes = 0;
     ctx.Emit(match_);
     match_.events.clear();
   }
@@ -145,6 +148,7 @@ bool ThresholdRule::LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx
     e.value = r.Double();
     e.distinct = std::string(r.Bytes());
     if (spec().threshold.aggregate == ThresholdSpec::Aggregate::kDistinct) ++ks->distinct[e.distinct];
+    Hold(*ks, e.event);
     ks->window.push_back(std::move(e));
   }
   ks->sum = r.Double();
@@ -156,6 +160,13 @@ bool ThresholdRule::LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx
   restored->timer_armed = true;
   ctx.ScheduleTimer(index(), SaturatingAdd(restored->window.front().time, spec().threshold.window), key);
   return true;
+}
+
+size_t ThresholdRule::KeyBytes(const void* state) const {
+  const auto& ks = *static_cast<const KeyState*>(state);
+  // A deque of entries, a node per distinct value (its string and the map's overhead).
+  return sizeof(KeyState) + ks.window.size() * sizeof(Entry) + ks.event_bytes +
+         ks.distinct.size() * 64;
 }
 
 size_t ThresholdRule::state_bytes() const {

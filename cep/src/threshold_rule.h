@@ -24,6 +24,8 @@ class ThresholdRule final : public RuleRuntime {
   void FinishKey(KeyHandle& key, RuntimeContext& ctx) override;
   void SaveKey(const void* state, KeyedWriter& out) const override;
   bool LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) override;
+  size_t KeyBytes(const void* state) const override;
+  void EvictKey(KeyHandle& key) override { Drop(key); }
 
   size_t key_count() const { return states_.size(); }
   RuleStateStats StateStats() const override {
@@ -47,7 +49,16 @@ class ThresholdRule final : public RuleRuntime {
     double sum = 0;
     bool timer_armed = false;
     size_t index = 0;  // in states_
+    size_t event_bytes = 0;  // Event::MemoryUsage of the events the window holds
   };
+  // Keeps event_bytes while entries come and go.
+  static void Hold(KeyState& ks, const EventPtr& e) {
+    if (e) ks.event_bytes += e->MemoryUsage();
+  }
+  static void Unhold(KeyState& ks, EventPtr& e) {
+    if (e) ks.event_bytes -= e->MemoryUsage();
+    e.reset();
+  }
   // Drops entries at or before `time - window`.
   void Evict(KeyState& ks, Timestamp time);
   double Aggregate(const KeyState& ks) const;

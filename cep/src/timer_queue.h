@@ -12,6 +12,8 @@
 // Thread safety: none; owned by the engine's thread.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstdint>
 #include <queue>
 #include <vector>
@@ -66,6 +68,48 @@ class TimerQueue {
   const Timer& Top() const { return At(0); }
   // The i-th next timer (0: Top()), for i < kAhead; null if there are fewer timers.
   const Timer* Ahead(uint32_t i) const { return i < ahead_count_ ? &At(i) : nullptr; }
+  // Calls fn(timer) for every timer, in no particular order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (uint32_t i = 0; i < ahead_count_; ++i) fn(At(i));
+    for (size_t i = 0; i < ring_count_; ++i) fn(RingAt(i));
+    ForEachInHeap(heap_, fn);
+  }
+  // Removes every timer for which drop(timer) is true; O(n log n). The rest keep their
+  // order (and are all in the ring afterwards).
+  template <typename Pred>
+  void RemoveIf(Pred&& drop) {
+    std::vector<Timer> kept;
+    kept.reserve(size());
+    ForEach([&](const Timer& t) {
+      if (!drop(t)) kept.push_back(t);
+    });
+    std::sort(kept.begin(), kept.end(), Earlier);
+    ahead_head_ = 0;
+    ahead_count_ = 0;
+    ring_head_ = 0;
+    ring_count_ = 0;
+    heap_ = {};
+    size_t ring = 64;
+    while (ring < kept.size()) ring *= 2;
+    ring_.assign(ring, Timer{});
+    for (const Timer& t : kept) {
+      if (ahead_count_ < kAhead) {
+        At(ahead_count_++) = t;
+      } else {
+        RingAt(ring_count_++) = t;
+      }
+    }
+    if (ring_count_ == 0) std::vector<Timer>().swap(ring_);
+    else if (ring_.size() > 4 * ring_count_ + 64) {
+      std::vector<Timer> smaller(ring_count_ <= 64 ? 64 : std::bit_ceil(ring_count_));
+      for (size_t i = 0; i < ring_count_; ++i) smaller[i] = RingAt(i);
+      ring_.swap(smaller);
+    }
+  }
+  // Approximate heap bytes.
+  size_t bytes() const { return (ring_.capacity() + heap_.size()) * sizeof(Timer); }
+
   // REQUIRES: !empty()
   void Pop() {
     ahead_head_ = (ahead_head_ + 1) & (kAhead - 1);
@@ -80,6 +124,15 @@ class TimerQueue {
   struct Later {
     bool operator()(const Timer& a, const Timer& b) const { return Earlier(b, a); }
   };
+  using Heap = std::priority_queue<Timer, std::vector<Timer>, Later>;
+  // priority_queue keeps its container protected: read it through a derived class.
+  template <typename Fn>
+  static void ForEachInHeap(const Heap& h, Fn& fn) {
+    struct Open : Heap {
+      static const std::vector<Timer>& Items(const Heap& q) { return q.*(&Open::c); }
+    };
+    for (const Timer& t : Open::Items(h)) fn(t);
+  }
   bool behind_empty() const { return ring_count_ == 0 && heap_.empty(); }
   void PushBehind(const Timer& t) {
     // The ring stays sorted: a timer goes there if it is not earlier than its last.
@@ -125,7 +178,7 @@ class TimerQueue {
   std::vector<Timer> ring_;  // power-of-two size
   size_t ring_head_ = 0;
   size_t ring_count_ = 0;
-  std::priority_queue<Timer, std::vector<Timer>, Later> heap_;
+  Heap heap_;
 };
 
 }  // namespace vigil::cep

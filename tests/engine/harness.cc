@@ -33,11 +33,31 @@ EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay,
   restored = *r;
 }
 
+EngineHarness::EngineHarness(const std::string& yaml, cep::Duration max_delay, cep::StateStore* store,
+                             size_t max_memory)
+    : EngineHarness(yaml, max_delay) {
+  engine_->TrackChanges(true);
+  auto prepare = [this](cep::Event* e) { rules_.predicates->Scan(e); };
+  auto limited = engine_->LimitMemory(max_memory, store, fields_.get(), prepare);
+  INFO(limited.message());
+  REQUIRE(limited.ok());
+  auto r = engine_->Restore(*store, *fields_, prepare);
+  INFO((r.ok() ? std::string() : r.status().message()));
+  REQUIRE(r.ok());
+  restored = *r;
+}
+
 cep::CheckpointStats EngineHarness::Checkpoint(cep::StateStore* store) {
   cep::StateBatch batch;
   cep::CheckpointStats st = engine_->AddToCheckpoint(&batch, *fields_);
   REQUIRE(store->Write(batch, false).ok());
   return st;
+}
+
+void EngineHarness::FailedCheckpoint() {
+  cep::StateBatch lost;
+  engine_->AddToCheckpoint(&lost, *fields_);
+  engine_->CheckpointFailed();
 }
 
 EngineHarness::~EngineHarness() = default;

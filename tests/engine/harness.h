@@ -21,8 +21,14 @@ class EngineHarness final : public cep::MatchSink {
   // Checkpoints: an engine that tracks changes and first restores what `store` holds
   // (REQUIREs that the restore works).
   EngineHarness(const std::string& yaml, cep::Duration max_delay, const cep::StateStore& store);
+  // Bounded memory: as above, with Engine::LimitMemory(max_memory, store) before the
+  // restore (the store outlives the harness).
+  EngineHarness(const std::string& yaml, cep::Duration max_delay, cep::StateStore* store,
+                size_t max_memory);
   // Writes a checkpoint of the engine into `store`. REQUIRES: built with a store.
   cep::CheckpointStats Checkpoint(cep::StateStore* store);
+  // A checkpoint whose write failed: the batch is dropped, CheckpointFailed called.
+  void FailedCheckpoint();
   cep::RestoreStats restored;
   ~EngineHarness() override;
 

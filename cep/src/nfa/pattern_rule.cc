@@ -169,6 +169,36 @@ void PatternRule::Register(KeyState* ks, KeyHandle& key) {
   key.state = ks;
 }
 
+void PatternRule::Free(KeyState* ks, KeyHandle& key) {
+  // The slot is left empty for the next key: moving the last state into it would touch
+  // another key's state, a cache miss for nothing.
+  key_states_[ks->index] = nullptr;
+  free_indexes_.push_back(ks->index);
+  --live_states_;
+  ks->timer_at = kMaxTimestamp;
+  ks->collect_at = kCollectFloor;
+  if (free_states_.size() < std::max(kMinFreeStates, live_states_)) {
+    free_states_.emplace_back(ks);
+  } else {
+    delete ks;
+  }
+  key.state = nullptr;
+}
+
+void PatternRule::EvictKey(KeyHandle& key) {
+  auto* ks = static_cast<KeyState*>(key.state);
+  Forget(*ks);  // the store holds it; its nodes go back to the pool
+  Free(ks, key);
+}
+
+size_t PatternRule::KeyBytes(const void* state) const {
+  const auto& ks = *static_cast<const KeyState*>(state);
+  size_t n = sizeof(KeyState) + ks.buffer.bytes() + ks.buffer.event_bytes() +
+             ks.completed.size() * sizeof(Run);
+  if (ks.partial.size() > 2) n += ks.partial.size() * sizeof(Run);  // beyond the inline two
+  return n;
+}
+
 void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
   if (ks == scratch_.get()) {
     if (ks->empty()) {
@@ -180,19 +210,7 @@ void PatternRule::Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx) {
     Register(ks, key);
   } else if (ks->empty()) {
     Forget(*ks);  // a key without partial matches holds no state
-    // The slot is left empty for the next key: moving the last state into it would touch
-    // another key's state, a cache miss for nothing.
-    key_states_[ks->index] = nullptr;
-    free_indexes_.push_back(ks->index);
-    --live_states_;
-    ks->timer_at = kMaxTimestamp;
-    ks->collect_at = kCollectFloor;
-    if (free_states_.size() < std::max(kMinFreeStates, live_states_)) {
-      free_states_.emplace_back(ks);
-    } else {
-      delete ks;
-    }
-    key.state = nullptr;
+    Free(ks, key);
     return;
   }
   ArmTimer(*ks, key, ctx);

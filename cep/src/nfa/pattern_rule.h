@@ -30,6 +30,8 @@ class PatternRule final : public RuleRuntime {
   void SaveKey(const void* state, KeyedWriter& out) const override;      // pattern_rule_state.cc
   bool LoadKey(KeyedReader& in, KeyHandle& key, RuntimeContext& ctx) override;
   void Prefetch(const void* state, int level) const override;
+  size_t KeyBytes(const void* state) const override;
+  void EvictKey(KeyHandle& key) override;
 
   const NfaProgram& program() const { return *program_; }
   size_t key_count() const { return live_states_; }
@@ -137,6 +139,8 @@ class PatternRule final : public RuleRuntime {
   }
   // Makes `ks` a key's state: in key_states_, counted, and in the handle.
   void Register(KeyState* ks, KeyHandle& key);
+  // Frees a key's state whose runs are gone (Forget); sets key.state to null.
+  void Free(KeyState* ks, KeyHandle& key);
   // Keeps `ks` as the key's state if it holds anything, else frees it.
   void Settle(KeyState* ks, KeyHandle& key, RuntimeContext& ctx);
   std::unique_ptr<KeyState> NewKeyState();

@@ -52,6 +52,7 @@ void SharedBuffer::Free(BufferNode* node) {
     }
     --nodes_;
     bytes_ -= kNodeBytes;
+    if (n->event) event_bytes_ -= n->event->MemoryUsage();
     pool_->Put(n);
     if (stack.empty()) return;
     n = stack.back();
@@ -201,6 +202,7 @@ void SharedBuffer::Collect(const std::vector<Root>& roots) {
     if (n->refs != 0) continue;
     --nodes_;
     bytes_ -= kNodeBytes;
+    if (n->event) event_bytes_ -= n->event->MemoryUsage();
     pool_->Put(n);
   }
 }

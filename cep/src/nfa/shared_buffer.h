@@ -110,6 +110,7 @@ class SharedBuffer {
       pool_->current_event_nodes_.emplace_back(step, node);
       ++nodes_;
       bytes_ += sizeof(BufferNode);
+      event_bytes_ += event->MemoryUsage();
     }
     if (node->edge_count == 0) {
       node->first.target = previous;
@@ -130,6 +131,7 @@ class SharedBuffer {
     node->step = step;
     ++nodes_;
     bytes_ += sizeof(BufferNode);
+    event_bytes_ += event->MemoryUsage();
     return node;
   }
   void AddEdge(BufferNode* node, BufferNode* target, const Dewey& version) {
@@ -176,6 +178,9 @@ class SharedBuffer {
   size_t node_count() const { return nodes_; }
   // Approximate heap bytes of the nodes and edges (not the events).
   size_t bytes() const { return bytes_; }
+  // Event::MemoryUsage of the nodes' events (an event taken by several steps or keys
+  // counts for each node).
+  size_t event_bytes() const { return event_bytes_; }
 
  private:
   // Frees `node` (no references left) and whatever only it referenced.
@@ -184,6 +189,7 @@ class SharedBuffer {
   NodePool* const pool_;
   size_t nodes_ = 0;
   size_t bytes_ = 0;
+  size_t event_bytes_ = 0;
 };
 
 }  // namespace vigil::cep

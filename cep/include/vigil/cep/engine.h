@@ -37,6 +37,18 @@ struct RuleStateStats {
   // Shared-buffer nodes still referenced when their key's state was dropped. Always 0
   // unless there is a bug; leak tests check it.
   size_t leaked_nodes = 0;
+  // Keys whose state is only in the store (Engine::LimitMemory); not in `keys`.
+  size_t evicted_keys = 0;
+};
+
+// Bounded memory (Engine::LimitMemory).
+struct MemoryStats {
+  size_t limit = 0;          // 0: unbounded
+  size_t bytes = 0;          // accounted: keyed state with its events, key tables, indexes
+  size_t evicted_keys = 0;   // (rule, key) states only in the store now
+  uint64_t evictions = 0;    // (rule, key) states evicted so far
+  uint64_t loads = 0;        // ... and loaded back
+  uint64_t load_errors = 0;  // states the store could not give back (Engine::memory_error)
 };
 
 struct EngineStats {
@@ -130,6 +142,30 @@ class Engine {
   // Corruption error naming the rule and key; an empty store restores nothing.
   Result<RestoreStats> Restore(const StateStore& store, const FieldRegistry& fields,
                                const EventPreparer& prepare);
+
+  // Bounded memory (state.max_memory, architecture decision 5). Keyed state (with the
+  // events it holds), the key tables and the index of evicted keys are accounted; past
+  // `max_bytes` the caller checkpoints (OverMemoryLimit says when) and then calls Evict,
+  // which drops the least recently used keys whose state the checkpoint just wrote, down
+  // to 3/4 of the limit. An evicted key's state stays in `store` (family kKeyed, as
+  // written by the checkpoint) and is loaded back, before anything else happens to it,
+  // on its key's next event or when one of its timers comes due; pending timers of
+  // evicted keys wait in the store (family kTimers, which is this process's own: cleared
+  // here). Matches are the same as without a limit. REQUIRES: TrackChanges(true), rules
+  // added, called before Restore and the first Process; `store` (and `fields`) outlive
+  // the engine; `prepare` as for Restore.
+  Status LimitMemory(size_t max_bytes, StateStore* store, const FieldRegistry* fields,
+                     EventPreparer prepare);
+  // Accounted memory is past the limit: checkpoint, then Evict.
+  bool OverMemoryLimit() const;
+  // REQUIRES: no checkpoint in flight (every AddToCheckpoint batch has been written, or
+  // reported with CheckpointFailed). Only states unchanged since the last checkpoint go.
+  // Returns the (rule, key) states evicted.
+  size_t Evict();
+  MemoryStats memory_stats() const;
+  // The first failure to read evicted state back or to write pending timers (the state
+  // of those keys is lost for this run; counted in load_errors). Ok if none.
+  const Status& memory_error() const;
 
   // Ends a bounded run: the watermark goes to +infinity, so every buffered event is
   // matched and every deadline and absence resolves. Further events are late.
