@@ -136,9 +136,15 @@ Result<cep::RestoreStats> Pipeline::Restore(const cep::StateStore& store) {
   return engine_->Restore(store, *fields_, [this](cep::Event* e) { rules_.predicates->Scan(e); });
 }
 
+Status Pipeline::LimitMemory(size_t max_bytes, cep::StateStore* store) {
+  max_memory_ = max_bytes;
+  return engine_->LimitMemory(max_bytes, store, fields_.get(),
+                              [this](cep::Event* e) { rules_.predicates->Scan(e); });
+}
+
 Result<std::unique_ptr<Pipeline>> Pipeline::WithRules(rules::Ruleset rules,
                                                       std::shared_ptr<cep::FieldRegistry> fields,
-                                                      RulesChange* change) {
+                                                      RulesChange* change, cep::StateStore* store) {
   RulesChange diff;
   std::map<std::string, uint64_t> before;  // enabled rules: id -> semantics hash
   for (const rules::Rule& r : rules_.rules) {
@@ -159,6 +165,21 @@ Result<std::unique_ptr<Pipeline>> Pipeline::WithRules(rules::Ruleset rules,
   auto next = Create(std::move(rules), std::move(fields), options_, handler_);
   if (!next.ok()) return next.status();
   std::unique_ptr<Pipeline> p = std::move(next).value();
+  if (max_memory_ != 0) {
+    if (store == nullptr) return Status::InvalidArgument("a reload with bounded memory needs the state store");
+    Status st = p->LimitMemory(max_memory_, store);
+    if (!st.ok()) return st;
+  }
+  if (evicted_keys() > 0) {
+    // Part of the state is only in the store, which holds all of it after the checkpoint
+    // the caller just wrote: the new pipeline restores from there.
+    auto restored = p->Restore(*store);
+    if (!restored.ok()) return restored.status();
+    p->stats_ = stats_;
+    for (size_t i = 0; i < streams_.size() && i < p->streams_.size(); ++i) p->streams_[i].max_time = streams_[i].max_time;
+    if (change != nullptr) *change = std::move(diff);
+    return p;
+  }
   // The state moves through a checkpoint in memory: the same encoding as on disk, by
   // field name, so the new rule set's field numbering does not matter.
   auto memory = cep::NewMemoryStore();

@@ -97,6 +97,61 @@ TEST_CASE("replay --state: killed anywhere and run again, no alert is lost or ch
   CHECK(killed == kills.size());  // every run above was really killed
 }
 
+TEST_CASE("replay --state --max-memory: a tiny budget evicts and gives the same alerts, killed or not",
+          "[edge][replay][state][eviction][crash]") {
+  TempDir data;
+  const std::string events = Events(data);
+  ProcessResult clean = RunVigil({"replay", "--rules", kRules, events});
+  REQUIRE(clean.exit_code == 0);
+  const std::map<std::string, std::string> expected = ById(clean.out);
+  REQUIRE(expected.size() == 19);
+  auto bounded = [&](const std::string& state, const char* env = nullptr, const char* value = nullptr) {
+    if (env != nullptr) setenv(env, value, 1);
+    ProcessResult r = RunVigil({"replay", "--rules", kRules, "--state", state, "--max-memory", "1", events});
+    if (env != nullptr) unsetenv(env);
+    return r;
+  };
+  {
+    TempDir dir;
+    ProcessResult r = bounded(dir.path() + "/state");
+    REQUIRE(r.exit_code == 0);
+    CHECK(ById(r.out) == expected);
+    INFO(r.err);
+    // One byte: every key goes after every record, and every record loads its keys back.
+    const std::string said = "replay: bounded memory 1 bytes: ";
+    const size_t at = r.err.find(said);
+    REQUIRE(at != std::string::npos);
+    CHECK(std::strtoull(r.err.c_str() + at + said.size(), nullptr, 10) > 200);  // key states evicted
+  }
+  // Kills between records and mid-write (checkpoints, and the evicted keys' timers).
+  std::vector<std::pair<const char*, std::string>> kills = {
+      {"VIGIL_TEST_KILL_AT_WRITE", "7:before"}, {"VIGIL_TEST_KILL_AT_WRITE", "60"},
+      {"VIGIL_TEST_KILL_AT_WRITE", "150:before"}, {"VIGIL_TEST_KILL_AFTER_RECORDS", "420"}};
+  for (const auto& [env, value] : kills) {
+    TempDir dir;
+    const std::string state = dir.path() + "/state";
+    INFO(env << "=" << value);
+    ProcessResult first = bounded(state, env, value.c_str());
+    CHECK(first.exit_code == -1);
+    ProcessResult second = bounded(state);
+    INFO(second.err);
+    REQUIRE(second.exit_code == 0);
+    std::map<std::string, std::string> seen = ById(first.out);
+    for (const auto& [id, what] : ById(second.out)) {
+      auto [it, fresh] = seen.emplace(id, what);
+      CHECK(it->second == what);
+    }
+    CHECK(seen == expected);
+  }
+  ProcessResult no_state = RunVigil({"replay", "--rules", kRules, "--max-memory", "1MB", events});
+  CHECK(no_state.exit_code == 2);
+  CHECK(no_state.err.find("--max-memory needs --state DIR") != std::string::npos);
+  TempDir dir;
+  ProcessResult bad = RunVigil({"replay", "--rules", kRules, "--state", dir.path() + "/s", "--max-memory", "lots", events});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("--max-memory 'lots' must be a positive size") != std::string::npos);
+}
+
 TEST_CASE("replay --state: other files, standard input and a damaged store are clear errors",
           "[edge][replay][state][bad-input]") {
   TempDir dir;

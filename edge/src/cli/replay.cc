@@ -52,6 +52,10 @@ const CommandSpec& ReplaySpec() {
            "checkpoint (alerts after it come again, with the same ids). Not for '-'."},
           {"checkpoint-every", "N", false,
            "With --state: a checkpoint after every N records (default: 100000)."},
+          {"max-memory", "SIZE", false,
+           "With --state: keyed state past SIZE (such as 256MB) is evicted to the store\n"
+           "and loaded back when its key is next needed; alerts are the same (default:\n"
+           "state.max_memory of --config, else unbounded)."},
       }};
   return spec;
 }
@@ -170,6 +174,7 @@ int ReplayCommand(int argc, char** argv) {
   }
   PipelineOptions options;
   options.stream = args.get("stream", "default");
+  uint64_t max_memory = 0;
   std::vector<std::string> config_rules;
   if (args.has("config")) {
     auto cfg = LoadConfigFile(args.get("config"));
@@ -193,6 +198,7 @@ int ReplayCommand(int argc, char** argv) {
     options.syslog.timezone = stream->timezone;
     options.syslog.year = static_cast<int>(stream->year);
     config_rules = cfg->rules;
+    max_memory = cfg->state.max_memory;
   }
   options.format = args.get("format", options.format);
   if (options.format != "json" && options.format != "syslog" && options.format != "raw") {
@@ -235,6 +241,17 @@ int ReplayCommand(int argc, char** argv) {
       return 2;
     }
   }
+  if (args.has("max-memory")) {
+    if (!cep::ParseBytesOption(args.get("max-memory"), &max_memory) || max_memory == 0) {
+      PrintError("replay", "--max-memory '" + args.get("max-memory") +
+                               "' must be a positive size such as 4096, 64KB, 256MB or 1GiB");
+      return 2;
+    }
+    if (!args.has("state")) {
+      PrintError("replay", "--max-memory needs --state DIR (evicted state goes there)");
+      return 2;
+    }
+  }
   if (args.has("state")) {
     for (const std::string& file : args.positional) {
       if (file == "-") {
@@ -263,6 +280,13 @@ int ReplayCommand(int argc, char** argv) {
     return 1;
   }
   Pipeline& p = **pipeline;
+  if (store && max_memory > 0) {
+    Status st = p.LimitMemory(max_memory, store.get());
+    if (!st.ok()) {
+      PrintError("replay", args.get("state") + ": " + st.message());
+      return 1;
+    }
+  }
   if (store) {
     auto restored = p.Restore(*store);
     if (!restored.ok()) {
@@ -271,7 +295,7 @@ int ReplayCommand(int argc, char** argv) {
       return 1;
     }
   }
-  uint64_t since_checkpoint = 0, records = 0;
+  uint64_t since_checkpoint = 0, records = 0, since_evict = 0, evict_wait = 1;
   const char* kill_env = std::getenv("VIGIL_TEST_KILL_AFTER_RECORDS");
   const uint64_t kill_after = kill_env ? std::strtoull(kill_env, nullptr, 10) : 0;
   ReplayPosition at = resume;
@@ -326,6 +350,13 @@ int ReplayCommand(int argc, char** argv) {
       }
       at = next;
       if (store && ++since_checkpoint >= checkpoint_every && !checkpoint()) return 1;
+      // Bounded memory: checkpoint early, then evict. If nothing could go (every key was
+      // used since the last sweep), wait a while before the next try.
+      if (store && max_memory > 0 && ++since_evict >= evict_wait && p.OverMemoryLimit()) {
+        if (!checkpoint()) return 1;
+        evict_wait = p.Evict() > 0 ? 1 : 64;
+        since_evict = 0;
+      }
       if (++records == kill_after) {
         std::fflush(stdout);
         raise(SIGKILL);  // crash tests: VIGIL_TEST_KILL_AFTER_RECORDS
@@ -350,6 +381,18 @@ int ReplayCommand(int argc, char** argv) {
                static_cast<unsigned long long>(s.late), static_cast<unsigned long long>(s.malformed),
                static_cast<unsigned long long>(s.no_time), secs,
                secs > 0 ? static_cast<double>(s.records) / secs : 0.0);
+  if (max_memory > 0 && store) {
+    const cep::MemoryStats m = p.engine().memory_stats();
+    std::fprintf(stderr, "replay: bounded memory %llu bytes: %llu key states evicted, %llu loaded back\n",
+                 static_cast<unsigned long long>(max_memory), static_cast<unsigned long long>(m.evictions),
+                 static_cast<unsigned long long>(m.loads));
+    if (!p.engine().memory_error().ok()) {
+      PrintError("replay", args.get("state") + ": evicted state could not be read back or its timers "
+                           "written (" + std::to_string(m.load_errors) + " times; alerts of those keys may "
+                           "be missing): " + p.engine().memory_error().message());
+      rc = 1;
+    }
+  }
   return rc;
 }
 

@@ -119,6 +119,13 @@ class Pipeline final : public cep::MatchSink {
   void CheckpointFailed() { engine_->CheckpointFailed(); }
   // Loads the engine's state from the last checkpoint. REQUIRES: no record processed yet.
   Result<cep::RestoreStats> Restore(const cep::StateStore& store);
+  // Bounded memory (state.max_memory; cep::Engine::LimitMemory): keyed state past
+  // `max_bytes` is evicted to `store` (which outlives the pipeline). REQUIRES:
+  // options.checkpoints, called before Restore. The caller checkpoints when
+  // OverMemoryLimit() and calls Evict() once the checkpoint is written.
+  Status LimitMemory(size_t max_bytes, cep::StateStore* store);
+  bool OverMemoryLimit() const { return engine_->OverMemoryLimit(); }
+  size_t Evict() { return engine_->Evict(); }
 
   // Hot reload: a pipeline with the same streams and handler running `rules` (compiled
   // against `fields`), holding this one's state for every rule whose id and matching
@@ -126,9 +133,14 @@ class Pipeline final : public cep::MatchSink {
   // state (so a failed reload changes nothing; its next checkpoint rewrites all keyed
   // state); the caller switches over. The new pipeline's next checkpoint rewrites all
   // keyed state too, replacing the old rules' in the store.
+  // With bounded memory and keys evicted, the state moves through `store` instead (the
+  // new pipeline restores from it, as after a restart): REQUIRES then that a checkpoint
+  // of this pipeline was just written to `store`.
   Result<std::unique_ptr<Pipeline>> WithRules(rules::Ruleset rules,
                                               std::shared_ptr<cep::FieldRegistry> fields,
-                                              RulesChange* change);
+                                              RulesChange* change, cep::StateStore* store = nullptr);
+  // Keys whose state is only in the store (bounded memory).
+  size_t evicted_keys() const { return engine_->memory_stats().evicted_keys; }
 
   const PipelineStats& stats() const { return stats_; }
   const cep::Engine& engine() const { return *engine_; }
@@ -145,6 +157,7 @@ class Pipeline final : public cep::MatchSink {
   std::shared_ptr<cep::FieldRegistry> fields_;
   PipelineOptions options_;
   AlertHandler* handler_;
+  size_t max_memory_ = 0;  // LimitMemory's, for WithRules
   struct Stream {
     std::unique_ptr<ingest::Decoder> decoder;
     std::unique_ptr<ingest::Extractor> extractor;  // null without extract:
