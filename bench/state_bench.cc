@@ -4,6 +4,13 @@
 //
 //   build/release/bench/state_bench [--events N] [--keys K] [--interval SECONDS]
 //                                   [--restore-keys K] [--dir DIR]
+//                                   [--only throughput|recovery|bounded]
+//                                   [--bounded-keys K] [--max-memory BYTES]
+//
+// `bounded` (state.max_memory): K fresh keys (default 10 million), each left with a
+// partial match, through an engine limited to BYTES (default 256 MB) that checkpoints and
+// evicts when over it, as the daemon does; reports peak RSS and the accounted bytes.
+// Run it alone (--only bounded) so the other modes' memory does not count.
 #include <time.h>
 
 #include <chrono>
@@ -91,6 +98,91 @@ Workload Make(size_t n_events, uint64_t n_keys, bool fresh_keys = false) {
   return w;
 }
 
+// VmRSS or VmHWM of this process, in bytes.
+uint64_t ProcStatus(const char* field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0;
+  char line[256];
+  uint64_t kb = 0;
+  const size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') kb = std::strtoull(line + n + 1, nullptr, 10);
+  }
+  std::fclose(f);
+  return kb * 1024;
+}
+
+// state.max_memory: `n_keys` fresh keys through a bounded engine (events made on the fly,
+// so that only the engine holds them).
+int Bounded(uint64_t n_keys, uint64_t max_memory, const std::string& dir) {
+  Workload w = Make(0, 1);
+  auto action = *w.fields->Find("event.action");
+  auto ip = *w.fields->Find("source.ip");
+  auto user = *w.fields->Find("user.name");
+  std::filesystem::remove_all(dir);
+  auto opened = vigil::cep::OpenRocksDbStore(dir);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.status().message().c_str());
+    return 1;
+  }
+  std::unique_ptr<vigil::cep::StateStore> store = std::move(opened).value();
+  CountingSink sink;
+  vigil::cep::Engine engine(&sink);
+  engine.AddStream("default", {});
+  for (const auto& r : w.rules.rules) (void)engine.AddRule(r.spec);
+  engine.TrackChanges(true);
+  vigil::Status limited = engine.LimitMemory(max_memory, store.get(), w.fields.get(),
+                                             [&](Event* e) { w.rules.predicates->Scan(e); });
+  if (!limited.ok()) {
+    std::fprintf(stderr, "%s\n", limited.message().c_str());
+    return 1;
+  }
+  const uint64_t rss_before = ProcStatus("VmRSS");
+  uint64_t checkpoints = 0, peak_accounted = 0;
+  std::mt19937_64 rng(7);
+  std::string ipv;
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t k = 0; k < n_keys; ++k) {
+    auto e = std::make_shared<Event>();
+    e->time = static_cast<int64_t>(k) * vigil::cep::kMicrosecond;  // 10M keys: 10 s < within
+    e->identity = k;
+    e->ResetFields(w.fields->size());
+    ipv = "10." + std::to_string(k >> 16) + "." + std::to_string((k >> 8) & 255) + "." + std::to_string(k & 255);
+    e->SetField(ip, Value::String(e->CopyString(ipv)));
+    e->SetField(user, Value::String(e->CopyString("user" + std::to_string(rng() % 1000))));
+    e->SetField(action, Value::String(e->CopyString("login_failed")));
+    w.rules.predicates->Scan(e.get());
+    engine.Process(std::move(e));
+    if ((k & 1023) == 0 && engine.OverMemoryLimit()) {
+      vigil::cep::StateBatch batch;
+      engine.AddToCheckpoint(&batch, *w.fields);
+      if (!store->Write(batch, true).ok()) return 1;
+      ++checkpoints;
+      peak_accounted = std::max<uint64_t>(peak_accounted, engine.memory_stats().bytes);
+      engine.Evict();
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const vigil::cep::MemoryStats m = engine.memory_stats();
+  if (!engine.memory_error().ok()) {
+    std::fprintf(stderr, "%s\n", engine.memory_error().message().c_str());
+    return 1;
+  }
+  std::printf(
+      "{\"bench\":\"state\",\"mode\":\"bounded\",\"keys\":%llu,\"max_memory\":%llu,\"seconds\":%.3f,"
+      "\"events_per_s\":%.0f,\"checkpoints\":%llu,\"keys_in_memory\":%zu,\"evicted_keys\":%zu,"
+      "\"evictions\":%llu,\"accounted_bytes\":%zu,\"peak_accounted_bytes\":%llu,\"rss_before\":%llu,"
+      "\"rss_end\":%llu,\"peak_rss\":%llu,\"store_bytes\":%llu}\n",
+      static_cast<unsigned long long>(n_keys), static_cast<unsigned long long>(max_memory), secs,
+      static_cast<double>(n_keys) / secs, static_cast<unsigned long long>(checkpoints), engine.live_keys(),
+      m.evicted_keys, static_cast<unsigned long long>(m.evictions), m.bytes,
+      static_cast<unsigned long long>(peak_accounted), static_cast<unsigned long long>(rss_before),
+      static_cast<unsigned long long>(ProcStatus("VmRSS")), static_cast<unsigned long long>(ProcStatus("VmHWM")),
+      static_cast<unsigned long long>(store->ApproximateBytes(vigil::cep::StateFamily::kKeyed)));
+  std::fflush(stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -99,17 +191,28 @@ int main(int argc, char** argv) {
   double interval = 5;
   uint64_t restore_keys = 1'000'000;
   std::string dir = "/tmp/vigil-state-bench";
+  std::string only;  // empty: throughput and recovery
+  uint64_t bounded_keys = 10'000'000, max_memory = 256'000'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--events") == 0) n_events = std::stoul(argv[i + 1]);
     if (std::strcmp(argv[i], "--keys") == 0) n_keys = std::stoull(argv[i + 1]);
     if (std::strcmp(argv[i], "--interval") == 0) interval = std::stod(argv[i + 1]);
     if (std::strcmp(argv[i], "--restore-keys") == 0) restore_keys = std::stoull(argv[i + 1]);
     if (std::strcmp(argv[i], "--dir") == 0) dir = argv[i + 1];
+    if (std::strcmp(argv[i], "--only") == 0) only = argv[i + 1];
+    if (std::strcmp(argv[i], "--bounded-keys") == 0) bounded_keys = std::stoull(argv[i + 1]);
+    if (std::strcmp(argv[i], "--max-memory") == 0) max_memory = std::stoull(argv[i + 1]);
+  }
+  if (only == "bounded") {
+    const int rc = Bounded(bounded_keys, max_memory, dir);
+    std::filesystem::remove_all(dir);
+    return rc;
   }
 
   // Throughput: in memory, then with a durable checkpoint every `interval` of CPU time.
-  Workload w = Make(n_events, n_keys);
+  Workload w = Make(only == "recovery" ? 0 : n_events, n_keys);
   for (bool durable : {false, true}) {
+    if (only == "recovery") break;
     std::filesystem::remove_all(dir);
     std::unique_ptr<vigil::cep::StateStore> store;
     if (durable) {
@@ -158,7 +261,7 @@ int main(int argc, char** argv) {
   }
 
   // Recovery: `restore_keys` keys, each with a partial match, checkpointed, then restored.
-  {
+  if (only != "throughput") {
     Workload big = Make(restore_keys, restore_keys, true);
     std::filesystem::remove_all(dir);
     auto opened = vigil::cep::OpenRocksDbStore(dir);

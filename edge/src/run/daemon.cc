@@ -166,6 +166,11 @@ vigil::Status Daemon::Init() {
   auto pipeline = Pipeline::Create(std::move(loaded->ruleset), fields_, po, this);
   if (!pipeline.ok()) return vigil::Status::InvalidArgument(file + ": " + pipeline.status().message());
   pipeline_ = std::move(pipeline).value();
+  if (config_.state.max_memory > 0) {
+    if (vigil::Status st = pipeline_->LimitMemory(config_.state.max_memory, store_.get()); !st.ok()) {
+      return vigil::Status::InvalidArgument("state.max_memory: " + st.message());
+    }
+  }
   if (vigil::Status st = RestoreEngine(); !st.ok()) return st;
 
   alerting::OutboxOptions oo = alerting::OutboxOptionsFrom(alerting_config->delivery);
@@ -301,6 +306,7 @@ int Daemon::Run() {
     batch.clear();
     queue_.Pop(&batch, 1024, std::max<cep::Duration>(wait, 0));
     for (ingest::Record& r : batch) Handle(r);
+    EvictIfOverBudget();
     now = Now();
     CheckIdle(now);
     if (now >= next_checkpoint) {
@@ -564,6 +570,7 @@ void Daemon::RefreshSnapshot(bool if_stale) {
   const cep::Engine& engine = pipeline_->engine();
   s.watermark = engine.watermark();
   for (size_t i = 0; i < pipeline_->stream_count(); ++i) s.stream_max_time.push_back(pipeline_->max_event_time(i));
+  s.memory = engine.memory_stats();
   std::map<std::string, const rules::Rule*> by_id;
   for (const rules::Rule& r : pipeline_->ruleset().rules) by_id[r.id] = &r;
   for (uint32_t i = 0; i < engine.rule_count(); ++i) {

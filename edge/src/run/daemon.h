@@ -141,6 +141,11 @@ class Daemon final : public AdminBackend, private AlertHandler {
   // The engine's part of checkpoints, restore and rule replacement: the one place where
   // the daemon reaches into engine state (daemon_engine.cc).
   vigil::Status RestoreEngine();
+  // state.max_memory: past the budget, a checkpoint and then eviction (once per batch of
+  // records; after a sweep that freed nothing, a few batches later).
+  void EvictIfOverBudget();
+  int evict_wait_ = 0;
+  bool memory_error_logged_ = false;
   void AddEngineToCheckpoint(cep::StateBatch* batch);
   void EngineCheckpointFailed();
   // Switches to a pipeline running `rules` (compiled against `fields`), keeping the state
@@ -209,6 +214,7 @@ class Daemon final : public AdminBackend, private AlertHandler {
     std::vector<cep::Timestamp> stream_max_time;
     std::vector<RuleSnapshot> rules;
     std::map<std::string, uint64_t> alerts_by_rule;
+    cep::MemoryStats memory;
   };
   mutable std::mutex snapshot_mu_;
   Snapshot snapshot_;

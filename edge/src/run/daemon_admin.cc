@@ -239,6 +239,20 @@ std::string Daemon::RenderMetrics() {
   for (const RuleSnapshot& r : snap.rules) e.Sample({{"rule", r.id}}, double(r.state.keys));
   e.Family("vigil_rule_partial_matches", "gauge", "Partial matches a pattern rule holds.");
   for (const RuleSnapshot& r : snap.rules) e.Sample({{"rule", r.id}}, double(r.state.partial_matches));
+  e.Family("vigil_rule_evicted_keys", "gauge", "Keys whose state for the rule is only in the store (state.max_memory).");
+  for (const RuleSnapshot& r : snap.rules) e.Sample({{"rule", r.id}}, double(r.state.evicted_keys));
+  e.Family("vigil_state_memory_bytes", "gauge",
+           "Keyed state accounted against state.max_memory (with its events and indexes).");
+  e.Sample(double(snap.memory.bytes));
+  e.Family("vigil_state_memory_limit_bytes", "gauge", "state.max_memory.");
+  e.Sample(double(snap.memory.limit));
+  e.Family("vigil_state_evictions_total", "counter", "Rule-and-key states evicted to the store.");
+  e.Sample(double(snap.memory.evictions));
+  e.Family("vigil_state_loads_total", "counter", "Evicted states loaded back.");
+  e.Sample(double(snap.memory.loads));
+  e.Family("vigil_state_load_errors_total", "counter",
+           "Evicted states the store could not give back, or timers it could not take.");
+  e.Sample(double(snap.memory.load_errors));
   e.Family("vigil_rule_suppressed_total", "counter", "Matches dropped by the rule's suppress window.");
   for (const RuleSnapshot& r : snap.rules) e.Sample({{"rule", r.id}}, double(r.stats.suppressed));
 

@@ -30,9 +30,34 @@ void Daemon::EngineCheckpointFailed() {
   if (!engine_finished_) pipeline_->CheckpointFailed();
 }
 
+void Daemon::EvictIfOverBudget() {
+  if (config_.state.max_memory == 0 || engine_finished_) return;
+  const vigil::Status& error = pipeline_->engine().memory_error();
+  if (!error.ok() && !memory_error_logged_) {
+    memory_error_logged_ = true;  // counted in vigil_state_load_errors_total from here on
+    Log(ingest::LogLevel::kError, "evicted state in " + store_->Describe() +
+                                      " could not be read back or its timers written (alerts of those keys "
+                                      "may be missing): " + error.message());
+  }
+  if (evict_wait_ > 0) {
+    --evict_wait_;
+    return;
+  }
+  if (!pipeline_->OverMemoryLimit()) return;
+  uint64_t bytes = 0;
+  if (!CheckpointNow(&bytes).ok()) return;  // only written state may go
+  evict_wait_ = pipeline_->Evict() > 0 ? 0 : 16;
+}
+
 Result<RulesChange> Daemon::ReplaceEngineRules(LoadedRules rules, std::shared_ptr<cep::FieldRegistry> fields) {
   RulesChange change;
-  auto next = pipeline_->WithRules(std::move(rules.ruleset), std::move(fields), &change);
+  if (pipeline_->evicted_keys() > 0) {
+    // Part of the state is only in the store: the new rules' engine restores from there,
+    // so everything in memory goes there first.
+    uint64_t bytes = 0;
+    if (vigil::Status st = CheckpointNow(&bytes); !st.ok()) return st;
+  }
+  auto next = pipeline_->WithRules(std::move(rules.ruleset), std::move(fields), &change, store_.get());
   if (!next.ok()) return next.status();
   for (size_t i = 0; i < sources_.size(); ++i) next.value()->SetMetadataFields(i, sources_[i]->MetadataFields());
   pipeline_ = std::move(next).value();
