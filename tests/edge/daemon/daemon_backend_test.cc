@@ -58,11 +58,13 @@ struct Harness {
   std::string root;  // where state, rules and the alerts file live
 
   // `at`: the root of an earlier harness, to start again on its state.
-  explicit Harness(const std::string& at = "") : root(at.empty() ? dir.path() : at) {
+  // `state_extra`: more keys of the state section (", max_memory: 1").
+  explicit Harness(const std::string& at = "", const std::string& state_extra = "")
+      : root(at.empty() ? dir.path() : at) {
     if (at.empty()) dir.Write("rules/r.yaml", kRules);
     std::string yaml =
         "node: {id: test-node}\n"
-        "state: {dir: " + root + "/state, checkpoint_interval: 1h, durability: buffered}\n"
+        "state: {dir: " + root + "/state, checkpoint_interval: 1h, durability: buffered" + state_extra + "}\n"
         "streams:\n"
         "  a: {source: {type: grpc}, timestamp: {field: ts}, watermark: {idle: 10s}, late: \"sink:out\"}\n"
         "  b: {source: {type: grpc}, timestamp: {field: ts}, watermark: {idle: 10s}}\n"
@@ -391,6 +393,59 @@ TEST_CASE("daemon backend: rules applied, disabled and deleted while running, un
   REQUIRE(Eventually([&] { return Logged(h, "rules not reloaded"); }));
   CHECK(h.daemon->ListRules().size() == 4);
   CHECK(h.Stop() == 0);
+}
+
+TEST_CASE("daemon backend: under a tiny state.max_memory keys are evicted, and come back for events and reloads", "[daemon][eviction]") {
+  TempDir keep;
+  const std::string root = keep.path() + "/gw";
+  {
+    Harness h("", ", max_memory: 1");
+    // Overheats open a burst window per device; every batch past the (one-byte) budget
+    // checkpoints and evicts them.
+    std::vector<std::string> readings;
+    for (int i = 0; i < 40; ++i) readings.push_back(Reading(1, "dev" + std::to_string(i), 150));
+    Feed(h, readings);
+    Feed(h, {Reading(2, "other", 10)});  // another batch: the devices' windows go
+    auto metric = [&](const char* name) {
+      std::string error;
+      auto m = ParseExposition(HttpGet(h.daemon->http_port(), "/metrics").body, &error);
+      REQUIRE(m);
+      return m->Get(name).value_or(-1);
+    };
+    REQUIRE(Eventually([&] { return metric("vigil_state_evictions_total") >= 40; }));
+    CHECK(metric("vigil_state_memory_limit_bytes") == 1);
+    // Second overheats of half the devices complete their windows: loaded back for them.
+    readings.clear();
+    for (int i = 0; i < 20; ++i) readings.push_back(Reading(2, "dev" + std::to_string(i), 160));
+    Feed(h, readings);
+    CHECK(AlertsOf(h, "burst") == 20);
+    CHECK(metric("vigil_state_loads_total") >= 20);
+    // A reload while keys are evicted: the new rules' engine restores from the store.
+    auto applied = h.daemon->ApplyRules(
+        "rules:\n  - id: warm\n    title: Warm\n    severity: low\n    stream: a\n    key: [device]\n    where: 'temp > 30'\n",
+        "extra");
+    INFO((applied.ok() ? "" : applied.status().message()));
+    REQUIRE(applied.ok());
+    CHECK(applied->unchanged_size() == 3);
+    // The other half's windows came through the reload.
+    readings.clear();
+    for (int i = 20; i < 40; ++i) readings.push_back(Reading(3, "dev" + std::to_string(i), 160));
+    Feed(h, readings);
+    CHECK(AlertsOf(h, "burst") == 40);
+    CHECK(metric("vigil_state_load_errors_total") == 0);
+    // Windows opened again, evicted, then a restart: still there.
+    readings.clear();
+    for (int i = 0; i < 40; ++i) readings.push_back(Reading(4, "dev" + std::to_string(i), 170));
+    Feed(h, readings);
+    Feed(h, {Reading(5, "other", 10)});
+    CHECK(h.Stop() == 0);
+    std::rename(h.root.c_str(), root.c_str());
+  }
+  Harness again(root, ", max_memory: 1");
+  std::vector<std::string> readings;
+  for (int i = 0; i < 40; ++i) readings.push_back(Reading(6, "dev" + std::to_string(i), 180));
+  Feed(again, readings);
+  CHECK(AlertsOf(again, "burst") == 40);  // the windows of the first run's last readings
 }
 
 TEST_CASE("daemon backend: keyed state and applied rules survive a restart", "[daemon]") {
