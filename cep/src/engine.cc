@@ -1,6 +1,9 @@
 #include "vigil/cep/engine.h"
 
 #include <algorithm>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <cstring>
 #include <queue>
 #include <unordered_map>
@@ -227,10 +230,19 @@ class Engine::Impl final : public RuntimeContext {
     if (rules_.size() >= EvictIndex::kMaxRules) {
       return Status::InvalidArgument("bounded memory supports fewer than 16,777,215 rules");
     }
-    // Timers of keys evicted by an earlier run of this process: Restore evicts again.
-    StateBatch clear;
-    clear.DeleteRange(StateFamily::kTimers, std::string_view(), std::string(16, '\xff'));
-    Status st = store->Write(clear, false);
+    // Timers left in the store by an earlier engine (a previous run, or the pipeline a
+    // reload replaces, which must keep working if the reload fails) are not cleared: at
+    // worst one loads a key early, which changes nothing, and each goes once it is due.
+    Status st = store->Scan(StateFamily::kTimers, {}, {}, [&](std::string_view k, std::string_view) {
+      Timestamp deadline;
+      uint32_t ks;
+      std::string_view key;
+      if (ParseSpillKey(k, &deadline, &ks, &key)) {
+        spill_min_ = deadline;
+        have_spill_ = true;
+      }
+      return false;
+    });
     if (!st.ok()) return st;
     max_bytes_ = max_bytes;
     spill_ = store;
@@ -244,7 +256,7 @@ class Engine::Impl final : public RuntimeContext {
 
   size_t MemoryBytes() const {
     size_t n = state_bytes_ + timers_.bytes();
-    for (const KeyTable& t : tables_) n += t.bytes();
+    for (const KeyTable& t : tables_) n += t.approx_bytes();
     for (const EvictIndex& e : evicted_) n += e.bytes();
     return n;
   }
@@ -346,6 +358,11 @@ class Engine::Impl final : public RuntimeContext {
     }
     evicted_total_ += evicted;
     memory_.evictions += evicted;
+#ifdef __GLIBC__
+    // The freed states are small blocks all over the heap: hand the free pages back, or
+    // the process keeps the high-water mark of every eviction round.
+    malloc_trim(0);
+#endif
     return evicted;
   }
 

@@ -32,6 +32,7 @@ uint32_t KeyTable::Insert(std::string_view key, uint64_t hash) {
   }
   KeyEntry& e = entries_[slot];
   e.SetKey(key);
+  key_heap_bytes_ += e.KeyHeapBytes();
   e.hash = hash;
   e.in_use = true;
   const uint32_t tag = Tag(hash);
@@ -67,6 +68,7 @@ void KeyTable::Erase(uint32_t slot) {
   e.in_use = false;
   e.live.clear();
   ++e.generation;
+  key_heap_bytes_ -= e.KeyHeapBytes();
   e.ClearKey();  // a freed slot holds no key bytes
   free_.push_back(slot);
   --size_;

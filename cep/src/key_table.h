@@ -236,7 +236,14 @@ class KeyTable {
   // Slots [0, slot_limit()) cover every entry in use (check KeyEntry::in_use).
   uint32_t slot_limit() const { return static_cast<uint32_t>(entries_.size()); }
   size_t size() const { return size_; }
+  // Heap bytes: the buckets, entries and free list, the heap bytes of keys longer than
+  // kInlineKey, and of the live-rule lists of keys held by several rules.
   size_t bytes() const;
+  // The same without the live-rule lists, in O(1) (bounded memory reads it often).
+  size_t approx_bytes() const {
+    return buckets_.capacity() * sizeof(Bucket) + entries_.capacity() * sizeof(KeyEntry) +
+           free_.capacity() * sizeof(uint32_t) + key_heap_bytes_;
+  }
 
  private:
   // The high and low halves of the 128-bit product, xored (as in wyhash).
@@ -260,6 +267,7 @@ class KeyTable {
   std::vector<KeyEntry> entries_;
   std::vector<uint32_t> free_;
   size_t size_ = 0;
+  size_t key_heap_bytes_ = 0;
 };
 
 }  // namespace vigil::cep

@@ -299,13 +299,13 @@ int ReplayCommand(int argc, char** argv) {
   const char* kill_env = std::getenv("VIGIL_TEST_KILL_AFTER_RECORDS");
   const uint64_t kill_after = kill_env ? std::strtoull(kill_env, nullptr, 10) : 0;
   ReplayPosition at = resume;
-  auto checkpoint = [&]() -> bool {
+  auto checkpoint = [&](bool sync = true) -> bool {
     // Alerts printed so far reach the terminal before the state that says they were.
     std::fflush(stdout);
     cep::StateBatch batch;
     p.AddToCheckpoint(&batch);
     batch.Put(cep::StateFamily::kPositions, "replay", EncodePosition(args.positional, at));
-    Status st = store->Write(batch, true);
+    Status st = store->Write(batch, sync);
     if (!st.ok()) {
       p.CheckpointFailed();
       PrintError("replay", args.get("state") + ": checkpoint failed: " + st.message());
@@ -353,7 +353,7 @@ int ReplayCommand(int argc, char** argv) {
       // Bounded memory: checkpoint early, then evict. If nothing could go (every key was
       // used since the last sweep), wait a while before the next try.
       if (store && max_memory > 0 && ++since_evict >= evict_wait && p.OverMemoryLimit()) {
-        if (!checkpoint()) return 1;
+        if (!checkpoint(false)) return 1;  // to evict: in order is enough (see daemon.h)
         evict_wait = p.Evict() > 0 ? 1 : 64;
         since_evict = 0;
       }

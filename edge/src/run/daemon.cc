@@ -474,7 +474,7 @@ void Daemon::CheckIdle(cep::Timestamp now) {
   }
 }
 
-vigil::Status Daemon::CheckpointNow(uint64_t* bytes) {
+vigil::Status Daemon::CheckpointNow(uint64_t* bytes, bool sync) {
   cep::StateBatch batch;
   AddEngineToCheckpoint(&batch);
   outbox_->AddToCheckpoint(&batch);
@@ -482,7 +482,7 @@ vigil::Status Daemon::CheckpointNow(uint64_t* bytes) {
   uint64_t number = checkpoints_.load() + 1;
   batch.Put(cep::StateFamily::kMeta, "edge.checkpoint", std::to_string(number));
   *bytes = batch.bytes();
-  vigil::Status st = store_->Write(batch, true);
+  vigil::Status st = store_->Write(batch, sync);
   if (!st.ok()) {
     EngineCheckpointFailed();
     outbox_->CheckpointFailed();

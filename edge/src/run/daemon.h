@@ -127,7 +127,10 @@ class Daemon final : public AdminBackend, private AlertHandler {
   void Handle(ingest::Record& r);
   void RouteLate(uint32_t stream, const ingest::Record& r, uint64_t identity);
   void CheckIdle(cep::Timestamp now);
-  vigil::Status CheckpointNow(uint64_t* bytes);
+  // `sync`: durable before returning. A checkpoint taken only to evict (state.max_memory)
+  // need not be: the store keeps writes in order, so after a power loss it holds an older
+  // checkpoint, consistent in itself, and the evicted state in it.
+  vigil::Status CheckpointNow(uint64_t* bytes, bool sync = true);
   void FlushSinks(cep::Duration timeout);
   void RunTasks();
   // Runs `fn` on the pipeline thread and waits for it (bounded); kUnavailable when the

@@ -45,7 +45,7 @@ void Daemon::EvictIfOverBudget() {
   }
   if (!pipeline_->OverMemoryLimit()) return;
   uint64_t bytes = 0;
-  if (!CheckpointNow(&bytes).ok()) return;  // only written state may go
+  if (!CheckpointNow(&bytes, false).ok()) return;  // only written state may go
   evict_wait_ = pipeline_->Evict() > 0 ? 0 : 16;
 }
 

@@ -150,8 +150,8 @@ class Engine {
   // to 3/4 of the limit. An evicted key's state stays in `store` (family kKeyed, as
   // written by the checkpoint) and is loaded back, before anything else happens to it,
   // on its key's next event or when one of its timers comes due; pending timers of
-  // evicted keys wait in the store (family kTimers, which is this process's own: cleared
-  // here). Matches are the same as without a limit. REQUIRES: TrackChanges(true), rules
+  // evicted keys wait in the store (family kTimers, rebuilt by Restore; entries an earlier
+  // engine left there only make a key load early). Matches are the same as without a limit. REQUIRES: TrackChanges(true), rules
   // added, called before Restore and the first Process; `store` (and `fields`) outlive
   // the engine; `prepare` as for Restore.
   Status LimitMemory(size_t max_bytes, StateStore* store, const FieldRegistry* fields,
