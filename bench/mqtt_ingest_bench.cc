@@ -125,7 +125,7 @@ int RawPublish(int port, const std::string& topic, bool v5, const std::string& i
   body.push_back(v5 ? 5 : 4);
   body.push_back(0x02);  // clean session
   body.push_back(0);
-  body.push_back(60);  // keep alive
+  body.push_back(60);         // keep alive
   if (v5) body.push_back(0);  // no properties
   PutString("bench-pub-" + std::to_string(getpid()), &body);
   packet.push_back(0x10);
@@ -245,10 +245,10 @@ int main(int argc, char** argv) {
                              ""));
         continue;
       }
-      pids.push_back(Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port),
-                            "-t", topic, "-q", qos, "-l",
-                            "-V", version == "5" ? "mqttv5" : "mqttv311"},
-                           inputs[static_cast<size_t>(p)]));
+      pids.push_back(
+          Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+                 topic, "-q", qos, "-l", "-V", version == "5" ? "mqttv5" : "mqttv311"},
+                inputs[static_cast<size_t>(p)]));
     }
     return pids;
   };
@@ -365,8 +365,7 @@ int main(int argc, char** argv) {
       "0f,"
       "\"mb_per_s\":%.1f,\"backpressure_waits\":%llu}\n",
       publisher.c_str(), qos.c_str(), version.c_str(), durability.c_str(), store_kind.c_str(),
-      publishers, n, got,
-      secs, got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
+      publishers, n, got, secs, got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
       static_cast<unsigned long long>(st.backpressure_waits));
   return 0;
 }
