@@ -1,7 +1,6 @@
 #include "daemon.h"
 
 #include <malloc.h>
-#include <sys/mman.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "footprint.h"
 #include "sd_notify.h"
 #include "vigil/cep/hash.h"
 #include "vigil/ingest/source_registry.h"
@@ -17,53 +17,6 @@
 namespace vigil::edge {
 
 namespace {
-
-// Unmaps the file pages of the code and read-only data that startup touched, so what stays
-// resident is what the daemon goes on using. Startup runs code it never needs again
-// (configuration, Hyperscan's compiler, RocksDB's recovery, gRPC's setup), and every page
-// fault on a library maps the 64 KiB around it as well (fault-around): most of the
-// libraries' resident pages after startup are neither used again nor Vigil's to free.
-// Only mappings that are read-only, backed by a file and hold no page of their own
-// (Anonymous: 0, so not the relocated RELRO part) are touched: their pages are the file's,
-// unchanged, and stay in the page cache (reclaimable), so a later use faults them back in
-// without I/O. Returns the kilobytes unmapped.
-uint64_t ReleaseStartupPages() {
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  struct Vma {
-    uintptr_t start = 0, end = 0;
-    uint64_t rss_kb = 0;
-    bool candidate = false, own_pages = false;
-  };
-  std::vector<Vma> vmas;
-  while (std::getline(smaps, line)) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-        line.find('-') < line.find(' ')) {
-      std::istringstream in(line);
-      std::string range, perms, offset, dev, inode, path;
-      in >> range >> perms >> offset >> dev >> inode >> path;
-      Vma v;
-      size_t dash = range.find('-');
-      v.start = std::stoull(range.substr(0, dash), nullptr, 16);
-      v.end = std::stoull(range.substr(dash + 1), nullptr, 16);
-      v.candidate = perms.size() == 4 && perms[0] == 'r' && perms[1] == '-' && perms[3] == 'p' &&
-                    !path.empty() && path[0] == '/';
-      vmas.push_back(v);
-    } else if (!vmas.empty() && line.rfind("Anonymous:", 0) == 0) {
-      vmas.back().own_pages = std::stoull(line.substr(10)) > 0;
-    } else if (!vmas.empty() && line.rfind("Rss:", 0) == 0) {
-      vmas.back().rss_kb = std::stoull(line.substr(4));
-    }
-  }
-  uint64_t released = 0;
-  for (const Vma& v : vmas) {
-    if (!v.candidate || v.own_pages || v.rss_kb == 0) continue;
-    if (madvise(reinterpret_cast<void*>(v.start), v.end - v.start, MADV_DONTNEED) == 0) {
-      released += v.rss_kb;
-    }
-  }
-  return released;
-}
 
 // "L:C: path: msg" lines from a module's checker → "file:L:C: path: msg".
 std::string InFile(const std::string& file, const std::string& message) {
