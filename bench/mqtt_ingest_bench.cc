@@ -5,8 +5,13 @@
 //
 //   build/release/bench/mqtt_ingest_bench [--messages N] [--publishers K] [--qos 0|1|2]
 //       [--durability none|buffered|sync] [--store memory|rocksdb] [--version 3.1.1|5]
-//       [--baseline true]
+//       [--baseline true] [--publisher raw|mosquitto_pub]
 //
+// --publisher raw (the default for QoS 0) is this program as a minimal MQTT client in a
+// process of its own: CONNECT, then every line as a QoS 0 PUBLISH, written 64 KiB at a time.
+// mosquitto_pub -l makes one write per message and, with two of them on a 2-core machine,
+// takes the CPU the broker and the subscriber need (it was the bottleneck of this bench).
+// mosquitto_pub is used for QoS 1 and 2 (acknowledgements to handle).
 // Messages a broker drops (QoS 0 to a slow subscriber) show as "received" < "messages".
 // --baseline true first runs mosquitto_sub (libmosquitto) as the subscriber of the same
 // load: what the broker and a C client reach on this machine at this moment.
@@ -84,13 +89,88 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& input) {
   return pid;
 }
 
+void PutLength(size_t n, std::string* out) {
+  do {
+    uint8_t b = n & 0x7f;
+    n >>= 7;
+    out->push_back(static_cast<char>(n ? b | 0x80 : b));
+  } while (n);
+}
+
+void PutString(std::string_view s, std::string* out) {
+  out->push_back(static_cast<char>(s.size() >> 8));
+  out->push_back(static_cast<char>(s.size() & 0xff));
+  out->append(s);
+}
+
+bool WriteAll(int fd, const std::string& buf) {
+  for (size_t off = 0; off < buf.size();) {
+    ssize_t w = write(fd, buf.data() + off, buf.size() - off);
+    if (w <= 0) return false;
+    off += static_cast<size_t>(w);
+  }
+  return true;
+}
+
+// The raw publisher's process: QoS 0 PUBLISH packets for every line of `input`.
+int RawPublish(int port, const std::string& topic, bool v5, const std::string& input) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 1;
+  std::string body, packet;
+  PutString("MQTT", &body);
+  body.push_back(v5 ? 5 : 4);
+  body.push_back(0x02);  // clean session
+  body.push_back(0);
+  body.push_back(60);         // keep alive
+  if (v5) body.push_back(0);  // no properties
+  PutString("bench-pub-" + std::to_string(getpid()), &body);
+  packet.push_back(0x10);
+  PutLength(body.size(), &packet);
+  packet += body;
+  if (!WriteAll(fd, packet)) return 1;
+  unsigned char connack[64];
+  ssize_t got = read(fd, connack, sizeof connack);
+  if (got < 4 || connack[0] != 0x20 || connack[3] != 0) return 1;
+  std::ifstream in(input);
+  std::string line, buf;
+  buf.reserve(1 << 17);
+  while (std::getline(in, line)) {
+    buf.push_back(0x30);
+    PutLength(2 + topic.size() + (v5 ? 1 : 0) + line.size(), &buf);
+    PutString(topic, &buf);
+    if (v5) buf.push_back(0);
+    buf += line;
+    if (buf.size() >= (1 << 16)) {
+      if (!WriteAll(fd, buf)) return 1;
+      buf.clear();
+    }
+  }
+  buf.push_back(static_cast<char>(0xe0));  // DISCONNECT
+  buf.push_back(0);
+  if (!WriteAll(fd, buf)) return 1;
+  // The broker closes after DISCONNECT: everything written before it has been read.
+  shutdown(fd, SHUT_WR);
+  while (read(fd, connack, sizeof connack) > 0) {
+  }
+  close(fd);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 6 && std::string(argv[1]) == "--raw-publish") {
+    return RawPublish(std::stoi(argv[2]), argv[3], std::string(argv[4]) == "5", argv[5]);
+  }
   size_t n = 1'000'000;
   int publishers = 2;
   std::string qos = "0", durability = "buffered", store_kind = "rocksdb", version = "5";
   bool baseline = false;
+  std::string publisher;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string k = argv[i], v = argv[i + 1];
     if (k == "--messages")
@@ -107,11 +187,23 @@ int main(int argc, char** argv) {
       version = v;
     else if (k == "--baseline")
       baseline = v == "true";
+    else if (k == "--publisher")
+      publisher = v;
     else {
       std::fprintf(stderr, "mqtt_ingest_bench: unknown option %s\n", k.c_str());
       return 2;
     }
   }
+  if (publisher.empty()) publisher = qos == "0" ? "raw" : "mosquitto_pub";
+  if (publisher != "raw" && publisher != "mosquitto_pub") {
+    std::fprintf(stderr, "mqtt_ingest_bench: --publisher raw or mosquitto_pub\n");
+    return 2;
+  }
+  if (publisher == "raw" && qos != "0") {
+    std::fprintf(stderr, "mqtt_ingest_bench: --publisher raw publishes QoS 0 only\n");
+    return 2;
+  }
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::string dir = (std::filesystem::temp_directory_path() / "vigil-mqtt-bench-XXXXXX").string();
   if (!mkdtemp(dir.data())) return 1;
   const int port = FreePort();
@@ -146,10 +238,17 @@ int main(int argc, char** argv) {
   auto publish = [&] {
     std::vector<pid_t> pids;
     for (int p = 0; p < publishers; ++p) {
-      pids.push_back(Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port),
-                            "-t", "site/" + std::to_string(p) + "/sensors/temp", "-q", qos, "-l",
-                            "-V", version == "5" ? "mqttv5" : "mqttv311"},
-                           inputs[static_cast<size_t>(p)]));
+      std::string topic = "site/" + std::to_string(p) + "/sensors/temp";
+      if (publisher == "raw") {
+        pids.push_back(Spawn({self, "--raw-publish", std::to_string(port), topic, version,
+                              inputs[static_cast<size_t>(p)]},
+                             ""));
+        continue;
+      }
+      pids.push_back(
+          Spawn({"/usr/bin/mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(port), "-t",
+                 topic, "-q", qos, "-l", "-V", version == "5" ? "mqttv5" : "mqttv311"},
+                inputs[static_cast<size_t>(p)]));
     }
     return pids;
   };
@@ -167,9 +266,9 @@ int main(int argc, char** argv) {
     waitpid(sub, nullptr, 0);
     double secs = std::chrono::duration<double>(Steady::now() - start).count();
     std::printf(
-        "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"mosquitto_sub\",\"qos\":%s,\"messages\":%zu,"
-        "\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
-        qos.c_str(), n, secs, n / secs);
+        "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"mosquitto_sub\",\"publisher\":\"%s\","
+        "\"qos\":%s,\"messages\":%zu,\"seconds\":%.3f,\"messages_per_s\":%.0f}\n",
+        publisher.c_str(), qos.c_str(), n, secs, n / secs);
     std::fflush(stdout);
   }
 
@@ -259,13 +358,14 @@ int main(int argc, char** argv) {
   store.reset();
   std::filesystem::remove_all(dir);
   std::printf(
-      "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"vigil\",\"qos\":%s,\"version\":\"%s\","
+      "{\"bench\":\"mqtt_ingest\",\"subscriber\":\"vigil\",\"publisher\":\"%s\",\"qos\":%s,"
+      "\"version\":\"%s\","
       "\"durability\":\"%s\",\"store\":\"%s\","
       "\"publishers\":%d,\"messages\":%zu,\"received\":%zu,\"seconds\":%.3f,\"messages_per_s\":%."
       "0f,"
       "\"mb_per_s\":%.1f,\"backpressure_waits\":%llu}\n",
-      qos.c_str(), version.c_str(), durability.c_str(), store_kind.c_str(), publishers, n, got,
-      secs, got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
+      publisher.c_str(), qos.c_str(), version.c_str(), durability.c_str(), store_kind.c_str(),
+      publishers, n, got, secs, got / secs, bytes * (static_cast<double>(got) / n) / secs / 1e6,
       static_cast<unsigned long long>(st.backpressure_waits));
   return 0;
 }

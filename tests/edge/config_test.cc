@@ -2,7 +2,10 @@
 // mistake is reported with file:line:column and the key path.
 #include "vigil/edge/config.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include <catch2/catch.hpp>
 
@@ -192,4 +195,31 @@ TEST_CASE("config: the reference is generated from the same tables", "[edge][con
   CHECK(md.find("| `durability` | sync \\| buffered \\| none | `sync` |") != std::string::npos);
   CHECK(md.find("| `max_delay` | duration | `0s` |") != std::string::npos);
   CHECK(md.find("| `token_env / token_file` | secret |") != std::string::npos);
+  CHECK(md.find("### `api.grpc.tls`") != std::string::npos);
+  CHECK(md.find("| `client_ca_file` | string |") != std::string::npos);
+}
+
+// docs/config.md holds the generated reference between the markers; VIGIL_UPDATE_DOCS=1
+// rewrites it after an option table changed.
+TEST_CASE("config: docs/config.md is the generated reference", "[edge][config]") {
+  const std::string path = std::string(VIGIL_SOURCE_DIR) + "/docs/config.md";
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string doc = ss.str();
+  const std::string begin = "<!-- BEGIN GENERATED: config reference -->\n";
+  const std::string end = "<!-- END GENERATED -->";
+  size_t b = doc.find(begin), e = doc.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  const std::string generated = vigil::edge::ConfigReferenceMarkdown();
+  std::string current = doc.substr(b + begin.size(), e - b - begin.size());
+  if (current != generated && std::getenv("VIGIL_UPDATE_DOCS")) {
+    std::ofstream out(path, std::ios::binary);
+    out << doc.substr(0, b + begin.size()) << generated << doc.substr(e);
+    current = generated;
+  }
+  INFO("docs/config.md is out of date: run edge_test with VIGIL_UPDATE_DOCS=1");
+  CHECK(current == generated);
 }

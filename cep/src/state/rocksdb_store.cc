@@ -1,4 +1,5 @@
 // The RocksDB state store: one column family per StateFamily, a format marker in "meta".
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
@@ -113,11 +114,20 @@ Result<std::unique_ptr<StateStore>> OpenRocksDbStore(const std::string& dir) {
   options.max_open_files = 256;
   options.keep_log_file_num = 3;
   options.max_background_jobs = 2;
+  // Small-gateway sizes (docs/edge.md, footprint): the writers of the WAL and MANIFEST keep
+  // a buffer of up to this size each; the table cache needs no 64 shards for 256 files.
+  options.writable_file_max_buffer_size = 256 << 10;
+  options.table_cache_numshardbits = 2;
+  options.stats_dump_period_sec = 0;
+  options.stats_persist_period_sec = 0;
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.write_buffer_size = 8 << 20;
   cf_options.max_write_buffer_number = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_size = 16 << 10;
+  // Not RocksDB's default 32 MiB: the state's working set is in the memtables; 8 MiB in 4
+  // shards.
+  table.block_cache = rocksdb::NewLRUCache(8 << 20, 2);
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;

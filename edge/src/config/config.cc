@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "vigil/edge/admin_server.h"
+
 namespace vigil::edge {
 
 namespace {
@@ -484,6 +486,7 @@ std::string ConfigReferenceMarkdown() {
   section("delivery", cep::OptionsMarkdown(alerting::DeliveryOptions()));
   section("api", cep::OptionsMarkdown(ApiTable()));
   section("api.grpc", cep::OptionsMarkdown(GrpcTable()));
+  section("api.grpc.tls", AdminTlsOptionsMarkdown());
   section("api.http", cep::OptionsMarkdown(HttpTable()));
   section("shutdown", cep::OptionsMarkdown(ShutdownTable()));
   md += cep::kBytesUnitsMarkdown;

@@ -1,11 +1,14 @@
 // The rules of the running daemon: loading them (config.rules, documents applied through
 // the admin API under state.dir/api-rules/, enable/delete overrides in the store), their
 // admin view, and changes (Apply, Delete, Enable/Disable, SIGHUP).
+#include <malloc.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "daemon.h"
+#include "footprint.h"
 
 namespace vigil::edge {
 
@@ -229,6 +232,9 @@ Result<RulesChange> Daemon::ChangeRules(const std::function<vigil::Status()>& pe
   rule_sinks_ = std::move(sinks);
   PublishRulesView(pipeline_->ruleset());
   RefreshSnapshot();
+  // As after startup: compiling freed more than it keeps, and its code is not needed again.
+  malloc_trim(0);
+  ReleaseStartupPages();
   return change;
 }
 

@@ -16,14 +16,24 @@
 // (StorePersistence), written the same way: nothing acknowledged lives only in memory.
 // Paho calls the callback for one message at a time, on one thread for every client of the
 // process, and acknowledges each as it returns; so with `sync` each QoS 1/2 message costs an
-// fsync of its own (there is no batch to commit together). QoS 0 messages are acknowledged
-// to nobody: they are logged without fsync.
+// fsync of its own (there is no batch to commit together).
 //
-// Back-pressure: the callback waits while the queue is full; Paho then reads nothing more
-// from the socket and the broker holds the messages (up to its own limits).
+// QoS 0 messages are acknowledged to nobody, so the callback only adds them to a batch;
+// the source's flusher thread logs (without fsync) and queues the batch kLinger after its
+// first message, or the callback does when the batch is full. One ingest-log write and one
+// wake-up of the engine thread per batch instead of per message: handing over each message
+// on its own (a futex wake of the engine thread per message) took half of the callback's
+// time at 50k messages/s. A QoS 1/2 message flushes the batch with itself before the
+// callback returns, so the log keeps arrival order.
+//
+// Back-pressure: the callback waits while the queue is full (directly, or behind the
+// flusher while the batch is full); Paho then reads nothing more from the socket and the
+// broker holds the messages (up to its own limits).
 #include <mqtt/async_client.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -42,6 +52,11 @@ std::string PahoUrl(const std::string& url) {
   if (url.rfind("mqtt://", 0) == 0) return "tcp://" + url.substr(7);
   return url;
 }
+
+// How long the first QoS 0 message of a batch waits for others, and a batch's bounds.
+constexpr auto kLinger = std::chrono::milliseconds(1);
+constexpr size_t kMaxBatch = 1024;
+constexpr size_t kMaxBatchBytes = 1u << 20;
 
 int Seconds(cep::Duration d) {
   return static_cast<int>(std::max<cep::Duration>(1, d / cep::kSecond));
@@ -100,6 +115,7 @@ class MqttSource final : public LoggedSource {
                                                "; reconnecting with backoff");
     });
     SetState(SourceState::kStarting, "connecting to " + s_.url);
+    flusher_ = std::thread([this] { FlushLoop(); });
     thread_ = std::thread([this] { Run(); });
     return Status::Ok();
   }
@@ -110,8 +126,13 @@ class MqttSource final : public LoggedSource {
       std::lock_guard<std::mutex> lock(mu_);
       cv_.notify_all();
     }
+    {
+      std::lock_guard<std::mutex> lock(batch_mu_);
+      batch_cv_.notify_all();
+    }
     if (queue_) queue_->WakeProducers();
     if (thread_.joinable()) thread_.join();
+    if (flusher_.joinable()) flusher_.join();
     if (client_) {
       try {
         if (client_->is_connected()) client_->disconnect(0)->wait_for(std::chrono::seconds(5));
@@ -120,6 +141,9 @@ class MqttSource final : public LoggedSource {
       }
       client_.reset();
     }
+    // No callback runs any more: what is left of the batch goes to the log (not the queue:
+    // the source is stopping), to be queued at the next start.
+    Flush();
     persistence_.reset();
     SetState(SourceState::kStopped, "");
   }
@@ -160,13 +184,44 @@ class MqttSource final : public LoggedSource {
         std::string(SourceStateName(st)) + ": " + msg);
   }
 
-  // Paho's receive thread. Returning acknowledges the message (see the file comment), so
-  // it is logged first.
+  // Paho's receive thread. Returning acknowledges a QoS 1/2 message (see the file
+  // comment), so it is logged first, with the QoS 0 messages batched before it.
   void OnMessage(const mqtt::message& m) {
-    std::vector<Record> one(1);
-    one[0].data = m.get_payload();
-    one[0].metadata.push_back(m.get_topic());
-    Status st = LogAndQueue(&one, stop_, m.get_qos() > 0);
+    const bool acknowledged = m.get_qos() > 0;
+    bool flush = acknowledged, wake = false;
+    {
+      std::lock_guard<std::mutex> lock(batch_mu_);
+      Record& r = batch_.emplace_back();
+      r.data = m.get_payload();
+      r.metadata.push_back(m.get_topic());
+      batch_bytes_ += r.data.size();
+      batch_sync_ |= acknowledged;
+      if (batch_.size() >= kMaxBatch || batch_bytes_ >= kMaxBatchBytes) flush = true;
+      wake = !flush && batch_.size() == 1 && flusher_waiting_;
+    }
+    if (flush) {
+      Flush();
+    } else if (wake) {
+      batch_cv_.notify_one();
+    }
+  }
+
+  // Logs and queues the batch. Callers are serialised, so batches enter the log in the
+  // order their messages arrived.
+  void Flush() {
+    std::lock_guard<std::mutex> flushing(flush_mu_);
+    std::vector<Record> records;
+    bool sync = false;
+    {
+      std::lock_guard<std::mutex> lock(batch_mu_);
+      records.swap(batch_);
+      sync = batch_sync_;
+      batch_sync_ = false;
+      batch_bytes_ = 0;
+      batch_.reserve(std::max<size_t>(64, records.size()));
+    }
+    if (records.empty()) return;
+    Status st = LogAndQueue(&records, stop_, sync);
     if (!st.ok()) {
       // The store refuses writes: nothing can be made durable, so nothing should be
       // acknowledged. Paho has no way to refuse one message; dropping the connection makes
@@ -175,6 +230,25 @@ class MqttSource final : public LoggedSource {
       std::lock_guard<std::mutex> lock(mu_);
       drop_connection_ = true;
       cv_.notify_all();
+    }
+  }
+
+  // Flushes each batch of QoS 0 messages kLinger after its first message arrived; sleeps
+  // while there is none.
+  void FlushLoop() {
+    std::unique_lock<std::mutex> lock(batch_mu_);
+    while (!stop_) {
+      if (batch_.empty()) {
+        flusher_waiting_ = true;
+        batch_cv_.wait(lock, [&] { return stop_ || !batch_.empty(); });
+        flusher_waiting_ = false;
+        continue;
+      }
+      batch_cv_.wait_for(lock, kLinger, [&] { return stop_.load(); });
+      if (stop_) break;
+      lock.unlock();
+      Flush();
+      lock.lock();
     }
   }
 
@@ -348,6 +422,17 @@ class MqttSource final : public LoggedSource {
   std::atomic<bool> stop_{false};
   std::thread thread_;
 
+  // The batch of messages not logged yet (QoS 0, and a QoS 1/2 message until its callback
+  // flushes it).
+  std::mutex flush_mu_;  // held by Flush: one batch at a time, in order
+  std::mutex batch_mu_;
+  std::condition_variable batch_cv_;
+  std::vector<Record> batch_;
+  size_t batch_bytes_ = 0;
+  bool batch_sync_ = false;  // holds a QoS 1/2 message: fsync with `sync`
+  bool flusher_waiting_ = false;
+  std::thread flusher_;
+
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool connected_ = false, need_subscribe_ = false, subscribed_ = false, drop_connection_ = false;
@@ -386,7 +471,8 @@ SourceType MqttSourceType() {
       "follow the message callback's return; for MQTT 3.1.1 QoS 2, whose PUBREC Paho sends on "
       "arrival, Paho's own persistence is the state store too). With `state.durability: sync` "
       "that write is fsync'd, one message at a time (Paho hands them over one by one); QoS 0 "
-      "messages are logged without fsync. With `clean_start: false` the broker keeps the "
+      "messages are logged without fsync, in batches (a message waits at most 1 ms for "
+      "others to join its batch). With `clean_start: false` the broker keeps the "
       "session while Vigil is away; lost connections are retried with doubling waits "
       "(`reconnect_min` .. `reconnect_max`). A full queue makes the callback wait, so the "
       "broker holds the backlog.";

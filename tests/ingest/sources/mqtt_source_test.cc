@@ -150,6 +150,27 @@ TEST_CASE("mqtt: QoS 0, 1 and 2 over MQTT 3.1.1 and 5, each message logged befor
   CHECK(LogEntries(*store) == 0);
 }
 
+TEST_CASE("mqtt: QoS 0 messages go in batches, a QoS 1 message takes the batch with it, in order",
+          "[mqtt]") {
+  TempDir dir;
+  Mosquitto broker(dir);
+  broker.Start();
+  auto store = cep::NewMemoryStore();
+  Instance vigil(MqttOptions(broker.url(), {"t"}), store.get());  // subscribed at QoS 1
+  REQUIRE(vigil.WaitRunning());
+  vigil.consumer.mark_processed = false;
+  broker.Publish("t", Ids(0, 300), 0);
+  broker.Publish("t", Ids(300, 301), 1);
+  broker.Publish("t", Ids(301, 600), 0);
+  REQUIRE(vigil.consumer.PopData(600));
+  CHECK(vigil.consumer.Texts() == Ids(0, 600));
+  CHECK(LogEntries(*store) == 600);
+  for (size_t i = 0; i < vigil.consumer.data.size(); ++i) {
+    INFO("record " << i);
+    CHECK(vigil.consumer.data[i].position == i);
+  }
+}
+
 TEST_CASE(
     "mqtt: MQTT 3.1.1 QoS 2: Paho's copy of an acknowledged message is in the store until it is "
     "logged",
