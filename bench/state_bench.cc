@@ -115,7 +115,7 @@ uint64_t ProcStatus(const char* field) {
 
 // state.max_memory: `n_keys` fresh keys through a bounded engine (events made on the fly,
 // so that only the engine holds them).
-int Bounded(uint64_t n_keys, uint64_t max_memory, const std::string& dir) {
+int Bounded(uint64_t n_keys, uint64_t max_memory, const std::string& dir, bool trace) {
   Workload w = Make(0, 1);
   auto action = *w.fields->Find("event.action");
   auto ip = *w.fields->Find("source.ip");
@@ -161,6 +161,13 @@ int Bounded(uint64_t n_keys, uint64_t max_memory, const std::string& dir) {
       ++checkpoints;
       peak_accounted = std::max<uint64_t>(peak_accounted, engine.memory_stats().bytes);
       engine.Evict();
+      if (trace && checkpoints % 10 == 0) {
+        const struct mallinfo2 h = mallinfo2();
+        std::fprintf(stderr, "keys %llu accounted %zu rss %llu heap in use %zu held %zu\n",
+                     static_cast<unsigned long long>(k), engine.memory_stats().bytes,
+                     static_cast<unsigned long long>(ProcStatus("VmRSS")), h.uordblks + h.hblkhd,
+                     h.arena + h.hblkhd);
+      }
     }
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -212,7 +219,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--max-memory") == 0) max_memory = std::stoull(argv[i + 1]);
   }
   if (only == "bounded") {
-    const int rc = Bounded(bounded_keys, max_memory, dir);
+    const int rc = Bounded(bounded_keys, max_memory, dir, std::getenv("STATE_BENCH_TRACE") != nullptr);
     std::filesystem::remove_all(dir);
     return rc;
   }
