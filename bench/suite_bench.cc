@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 #include <simdjson.h>
+#include <malloc.h>
 #include <sys/resource.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -57,6 +58,7 @@ struct Options {
   std::string report = "build/bench-report.json";
   std::string command;
   std::string only;
+  std::string stages = "read,decode,scan,full";  // of the workload scenarios (profiling: full)
   bool smoke = false;
   uint64_t seed = 42;
   size_t soc_events = 1'000'000;
@@ -238,13 +240,17 @@ class OutboxHandler final : public edge::AlertHandler {
   void OnAlert(const alerting::Alert& alert) override {
     outbox_->Append(alert, 1);
     ++alerts;
-    if (in_record) latency_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - read_at).count());
+    if (in_record) {
+      latency_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - read_at).count());
+      latency_cpu_ns.push_back((ThreadCpu() - read_cpu) * 1e9);
+    }
   }
   alerting::Outbox* outbox_;
   uint64_t alerts = 0;
   bool in_record = false;
   Clock::time_point read_at;
-  std::vector<double> latency_ns;
+  double read_cpu = 0;  // this thread's CPU time at read_at
+  std::vector<double> latency_ns, latency_cpu_ns;
 };
 
 // ---------------------------------------------------------------- file stages
@@ -308,6 +314,8 @@ Figures RunFile(const Workload& w, const std::vector<Stage>& stages, double pace
     std::string error;
     uint64_t events = 0, bytes = 0, ok = 0;
     StateSnapshot before_finish;
+    rusage ru0{};
+    getrusage(RUSAGE_THREAD, &ru0);
     const double cpu0 = ThreadCpu();
     const auto t0 = Clock::now();
     const double period_ns = pace_rate > 0 ? 1e9 / pace_rate : 0;
@@ -334,6 +342,7 @@ Figures RunFile(const Workload& w, const std::vector<Stage>& stages, double pace
         case Stage::kFull:
           if (pace_rate > 0) {
             handler.read_at = Clock::now();
+            handler.read_cpu = ThreadCpu();
             handler.in_record = true;
           }
           ok += pipeline->Process(line.text, w.file, line.offset, &error) == edge::RecordOutcome::kProcessed;
@@ -363,12 +372,28 @@ Figures RunFile(const Workload& w, const std::vector<Stage>& stages, double pace
       f.Set(pre + "state_bytes", before_finish.bytes);
       f.Set(pre + "state_bytes_per_key", before_finish.keys > 0 ? before_finish.bytes / before_finish.keys : 0);
     }
+    if (stage == Stage::kFull) {
+      struct mallinfo2 mi = mallinfo2();
+      f.Set(pre + "heap_in_use_bytes", static_cast<double>(mi.uordblks + mi.hblkhd));
+      f.Set(pre + "heap_free_bytes", static_cast<double>(mi.fordblks));
+    }
     if (pace_rate > 0 && stage == Stage::kFull) {
+      rusage ru1{};
+      getrusage(RUSAGE_THREAD, &ru1);
+      f.Set("involuntary_context_switches", static_cast<double>(ru1.ru_nivcsw - ru0.ru_nivcsw));
       auto& l = handler.latency_ns;
+      auto& lc = handler.latency_cpu_ns;
       std::sort(l.begin(), l.end());
+      std::sort(lc.begin(), lc.end());
       auto pct = [&](double q) {
         return l.empty() ? NAN : l[std::min(l.size() - 1, static_cast<size_t>(q * static_cast<double>(l.size())))];
       };
+      auto pct_cpu = [&](double q) {
+        return lc.empty() ? NAN : lc[std::min(lc.size() - 1, static_cast<size_t>(q * static_cast<double>(lc.size())))];
+      };
+      f.Set("latency_cpu_p50_ns", pct_cpu(0.50));
+      f.Set("latency_cpu_p99_ns", pct_cpu(0.99));
+      f.Set("latency_cpu_p999_ns", pct_cpu(0.999));
       f.Set("paced_rate", pace_rate);
       f.Set("latency_samples", static_cast<double>(l.size()));
       f.Set("latency_p50_ns", pct(0.50));
@@ -488,7 +513,7 @@ Figures RunPerRule(const Options& o, const Workload& w, size_t n_generated) {
   rules::Ruleset rs = Load(w.rule_paths, fields.get());
   const auto gen = bench::MakeRules(n_generated, o.seed);
   auto decoder = ingest::NewJsonDecoder(fields.get(), ingest::TimestampOptions{});
-  const size_t pool = o.smoke ? 200 : 20000;
+  const size_t pool = o.smoke ? 200 : 2000;
   std::vector<std::unique_ptr<cep::Event>> events;
   struct Values {
     std::string v[3];
@@ -809,7 +834,11 @@ Figures RunState(const Options& o, const std::string& yaml_file) {
   const double secs = Seconds(t0, Clock::now());
   const double rss1 = RssBytes();
   StateSnapshot s = Snapshot(pipeline.engine());
+  struct mallinfo2 mi = mallinfo2();
   Figures f;
+  f.Set("heap_in_use_bytes", static_cast<double>(mi.uordblks + mi.hblkhd));
+  f.Set("heap_in_use_bytes_per_key", s.keys > 0 ? static_cast<double>(mi.uordblks + mi.hblkhd) / s.keys : 0);
+  f.Set("heap_free_bytes", static_cast<double>(mi.fordblks));
   f.Set("events", static_cast<double>(events));
   f.Set("events_per_s", static_cast<double>(events) / secs);
   f.Set("keys", s.keys);
@@ -1012,6 +1041,7 @@ int main(int argc, char** argv) {
     else if (a == "--report") o.report = next();
     else if (a == "--only") o.only = "," + next() + ",";
     else if (a == "--seed") o.seed = std::stoull(next());
+    else if (a == "--stages") o.stages = "," + next() + ",";
     else if (a == "--soc-events") { o.soc_events = std::stoul(next()); explicit_sizes[0] = true; }
     else if (a == "--iot-events") { o.iot_events = std::stoul(next()); explicit_sizes[1] = true; }
     else if (a == "--state-keys") { o.state_keys = std::stoul(next()); explicit_sizes[2] = true; }
@@ -1045,8 +1075,12 @@ int main(int argc, char** argv) {
   const Workload soc50{"soc50", {soc_dir, o.out + "/gen50.yaml"}, o.out + "/soc.jsonl"};
   const Workload soc1000{"soc1000", {soc_dir, o.out + "/gen1000.yaml"}, o.out + "/soc.jsonl"};
   const Workload iot{"iot", {iot_dir}, o.out + "/iot.jsonl"};
+  std::vector<Stage> stage_list;
+  for (Stage s : {Stage::kRead, Stage::kDecode, Stage::kScan, Stage::kFull}) {
+    if (o.stages.find(StageName(s)) != std::string::npos) stage_list.push_back(s);
+  }
   for (const Workload* w : {&soc50, &soc1000, &iot}) {
-    run(w->name, [w] { return RunFile(*w, {Stage::kRead, Stage::kDecode, Stage::kScan, Stage::kFull}); });
+    run(w->name, [w, &stage_list] { return RunFile(*w, stage_list); });
   }
   run("simdjson.soc", [&] { return RunSimdjson(soc50); });
   run("simdjson.iot", [&] { return RunSimdjson(iot); });
@@ -1174,15 +1208,19 @@ int main(int argc, char** argv) {
               o.engine_keys, get("any.vigil", "events_per_s"), get("any.vigil", "matches"),
               get("any.vigil", "peak_rss_bytes") / 1e6, get("any.naive", "events_per_s"), get("any.naive", "matches"),
               get("any.naive", "peak_rss_bytes") / 1e6);
-  std::printf("\nlatency (soc 50 rules at %.0f events/s, %.0f alerts): p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns\n",
+  std::printf("\nlatency (soc 50 rules at %.0f events/s, %.0f alerts): p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns, max %.0f ns;\n"
+              "  the same as this thread's CPU time: p50 %.0f ns, p99 %.0f ns, p99.9 %.0f ns (%.0f involuntary context switches)\n",
               get("latency.soc50", "paced_rate"), get("latency.soc50", "latency_samples"), get("latency.soc50", "latency_p50_ns"),
               get("latency.soc50", "latency_p99_ns"), get("latency.soc50", "latency_p999_ns"),
-              get("latency.soc50", "latency_max_ns"));
-  std::printf("state: one partial match per key: %.0f keys, %.0f B/key (engine), %.0f B/key (RSS growth), peak RSS %.0f MB; "
-              "idle threshold key: %.0f B/key (engine), %.0f B/key (RSS growth)\n",
+              get("latency.soc50", "latency_max_ns"), get("latency.soc50", "latency_cpu_p50_ns"),
+              get("latency.soc50", "latency_cpu_p99_ns"), get("latency.soc50", "latency_cpu_p999_ns"),
+              get("latency.soc50", "involuntary_context_switches"));
+  std::printf("state: one partial match per key: %.0f keys, %.0f B/key (engine), %.0f B/key (malloc in use), %.0f B/key (RSS growth), "
+              "peak RSS %.0f MB;\n  idle threshold key: %.0f B/key (engine), %.0f B/key (malloc in use), %.0f B/key (RSS growth)\n",
               get("state.partial", "keys"), get("state.partial", "state_bytes_per_key"),
-              get("state.partial", "rss_growth_bytes_per_key"), get("state.partial", "peak_rss_bytes") / 1e6,
-              get("state.idle", "state_bytes_per_key"), get("state.idle", "rss_growth_bytes_per_key"));
+              get("state.partial", "heap_in_use_bytes_per_key"), get("state.partial", "rss_growth_bytes_per_key"),
+              get("state.partial", "peak_rss_bytes") / 1e6, get("state.idle", "state_bytes_per_key"),
+              get("state.idle", "heap_in_use_bytes_per_key"), get("state.idle", "rss_growth_bytes_per_key"));
   std::printf("two cores: one pipeline %.0f events/s, two pipelines (key-partitioned) %.0f events/s, %.2fx\n",
               get("two_cores.soc50", "one_pipeline_events_per_s"), get("two_cores.soc50", "two_pipelines_events_per_s"),
               get("two_cores.soc50", "speedup"));
