@@ -864,6 +864,7 @@ Figures RunTwoCores(const Options& o, const std::vector<std::string>& rule_paths
       std::unique_ptr<OutboxHandler> handler;
       std::unique_ptr<edge::Pipeline> pipeline;
       uint64_t events = 0;
+      double cpu = 0;  // the lane thread's CPU seconds
     };
     std::vector<Lane> lanes(files.size());
     for (auto& lane : lanes) {
@@ -884,11 +885,13 @@ Figures RunTwoCores(const Options& o, const std::vector<std::string>& rule_paths
       ready.fetch_add(1);
       while (!go.load()) {
       }
+      const double cpu0 = ThreadCpu();
       while (reader.Next(&line, &st)) {
         lanes[i].pipeline->Process(line.text, files[i], line.offset, &error);
         ++lanes[i].events;
       }
       lanes[i].pipeline->Finish();
+      lanes[i].cpu = ThreadCpu() - cpu0;
     };
     std::vector<std::thread> threads;
     for (size_t i = 0; i < files.size(); ++i) threads.emplace_back(body, i);
@@ -899,15 +902,24 @@ Figures RunTwoCores(const Options& o, const std::vector<std::string>& rule_paths
     for (auto& t : threads) t.join();
     const double secs = Seconds(t0, Clock::now());
     uint64_t events = 0;
-    for (const auto& lane : lanes) events += lane.events;
-    return static_cast<double>(events) / secs;
+    double slowest_cpu = 0;
+    for (const auto& lane : lanes) {
+      events += lane.events;
+      slowest_cpu = std::max(slowest_cpu, lane.cpu);
+    }
+    return std::make_pair(static_cast<double>(events) / secs, slowest_cpu);
   };
   Figures f;
-  const double one = run({o.out + "/soc.jsonl"});
-  const double two = run({o.out + "/soc.p0.jsonl", o.out + "/soc.p1.jsonl"});
+  const auto [one, one_cpu] = run({o.out + "/soc.jsonl"});
+  const auto [two, two_cpu] = run({o.out + "/soc.p0.jsonl", o.out + "/soc.p1.jsonl"});
   f.Set("one_pipeline_events_per_s", one);
   f.Set("two_pipelines_events_per_s", two);
   f.Set("speedup", two / one);
+  // On two idle cores each lane runs for its own CPU time: the wall-clock speedup there
+  // is the one lane's CPU time over the slower of the two lanes' (same events in all).
+  f.Set("one_pipeline_cpu_seconds", one_cpu);
+  f.Set("two_pipelines_slowest_lane_cpu_seconds", two_cpu);
+  f.Set("cpu_time_speedup", one_cpu / two_cpu);
   f.Set("hardware_threads", static_cast<double>(std::thread::hardware_concurrency()));
   return f;
 }
@@ -1119,8 +1131,8 @@ int main(int argc, char** argv) {
       {"soc 50 rules / simdjson baseline", "ratio", ">=", soc50_rate / get("simdjson.soc", "events_per_s"), 0.40},
       {"soc 1000 rules / 50 rules", "ratio", ">=", get("soc1000", "full.events_per_s") / soc50_rate, 0.50},
       {"iot, end to end", "events/s", ">=", get("iot", "full.events_per_s"), 1.5e6},
-      {"p99 event read -> outbox at half max rate", "ns", "<=", get("latency.soc50", "latency_p99_ns"), 1e6},
-      {"state bytes per idle key (threshold, 1 count)", "bytes", "<=", get("state.idle", "state_bytes_per_key"), 200},
+      {"p99 read -> outbox, half max rate (wall)", "ns", "<=", get("latency.soc50", "latency_p99_ns"), 1e6},
+      {"state bytes per idle key (engine estimate)", "bytes", "<=", get("state.idle", "state_bytes_per_key"), 200},
       {"peak RSS, 1M keys with one partial match each", "MB", "<=", rss_1m, 1e9},
       {"two pipelines / one pipeline (soc, by key)", "ratio", ">=", get("two_cores.soc50", "speedup"), 1.8},
   };
@@ -1221,9 +1233,10 @@ int main(int argc, char** argv) {
               get("state.partial", "heap_in_use_bytes_per_key"), get("state.partial", "rss_growth_bytes_per_key"),
               get("state.partial", "peak_rss_bytes") / 1e6, get("state.idle", "state_bytes_per_key"),
               get("state.idle", "heap_in_use_bytes_per_key"), get("state.idle", "rss_growth_bytes_per_key"));
-  std::printf("two cores: one pipeline %.0f events/s, two pipelines (key-partitioned) %.0f events/s, %.2fx\n",
+  std::printf("two cores: one pipeline %.0f events/s, two pipelines (key-partitioned) %.0f events/s, %.2fx wall-clock;\n"
+              "  by thread CPU time (one pipeline's over the slower lane's): %.2fx\n",
               get("two_cores.soc50", "one_pipeline_events_per_s"), get("two_cores.soc50", "two_pipelines_events_per_s"),
-              get("two_cores.soc50", "speedup"));
+              get("two_cores.soc50", "speedup"), get("two_cores.soc50", "cpu_time_speedup"));
   std::printf("\n%.0f s in all; %s\n", Seconds(start, Clock::now()), gen.Get("generated") > 0 ? "data generated" : "data reused");
   return 0;
 }
