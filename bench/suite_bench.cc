@@ -1144,6 +1144,7 @@ int main(int argc, char** argv) {
                   std::to_string(o.iot_events) + ", \"state_keys\": " + std::to_string(o.state_keys) +
                   ", \"engine_events\": " + std::to_string(o.engine_events) + ", \"engine_keys\": " +
                   std::to_string(o.engine_keys) + "},\n  \"json_kernel\": " + JsonString(ingest::JsonKernelName()) +
+                  ",\n  \"simdjson_active_kernel\": " + JsonString(std::string(simdjson::get_active_implementation()->name())) +
                   ",\n  \"seconds\": " + JsonNumber(Seconds(start, Clock::now())) + ",\n  \"scenarios\": {";
   bool first = true;
   for (const std::string& name : order) {
