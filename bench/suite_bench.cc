@@ -67,7 +67,10 @@ struct Options {
   size_t engine_events = 1'000'000;  // baseline (c)
   size_t engine_keys = 100'000;
   double budget_s = 3.0;            // per baseline (b) method
-  size_t big_rules = 974;           // generated rules of the soc1000 workload (26 shipped + these)
+  // Rules of the soc50 and soc1000 workloads: the shipped rulesets/soc plus generated ones
+  // up to these totals (main works out how many to generate).
+  size_t small_total = 50, big_total = 1000;
+  size_t small_rules = 26, big_rules = 976;  // generated
 };
 
 double Seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
@@ -161,9 +164,9 @@ Figures Generate(const Options& o) {
   Figures f;
   const std::string stamp = o.out + "/data.stamp";
   const std::string want = "v1 seed=" + std::to_string(o.seed) + " soc=" + std::to_string(o.soc_events) +
-                           " iot=" + std::to_string(o.iot_events) + " big=" + std::to_string(o.big_rules) + " state=" + std::to_string(o.state_keys) + "\n";
+                           " iot=" + std::to_string(o.iot_events) + " small=" + std::to_string(o.small_rules) + " big=" + std::to_string(o.big_rules) + " state=" + std::to_string(o.state_keys) + "\n";
   auto t0 = Clock::now();
-  const auto gen50 = bench::MakeRules(24, o.seed);  // the shipped 26 + 24 = 50
+  const auto gen50 = bench::MakeRules(o.small_rules, o.seed);
   const auto gen1000 = bench::MakeRules(o.big_rules, o.seed);
   WriteFile(o.out + "/gen50.yaml", bench::RulesYaml(gen50));
   WriteFile(o.out + "/gen1000.yaml", bench::RulesYaml(gen1000));
@@ -175,7 +178,7 @@ Figures Generate(const Options& o) {
   }
   {
     // The events carry the samples of the 1,000-rule set (the 50-rule set's rules are
-    // its first 24), so one file serves both.
+    // its first ones), so one file serves both.
     bench::SocGenerator g(o.seed, &gen1000);
     std::ofstream all(o.out + "/soc.jsonl", std::ios::binary);
     std::ofstream p0(o.out + "/soc.p0.jsonl", std::ios::binary), p1(o.out + "/soc.p1.jsonl", std::ios::binary);
@@ -1067,7 +1070,7 @@ int main(int argc, char** argv) {
     if (!explicit_sizes[3]) o.engine_events = 20000;
     o.engine_keys = 2000;
     o.budget_s = 0.2;
-    o.big_rules = 174;  // loading 5,000 predicates alone takes tens of seconds
+    o.big_total = 200;  // loading 5,000 predicates alone takes tens of seconds
   }
   if (system(("mkdir -p '" + o.out + "'").c_str()) != 0) Die("cannot create " + o.out);
   auto want = [&](const std::string& name) { return o.only.empty() || o.only.find("," + name + ",") != std::string::npos; };
@@ -1081,9 +1084,18 @@ int main(int argc, char** argv) {
   };
   const std::string machine = Machine();
   const auto start = Clock::now();
+  const std::string soc_dir = o.rulesets + "/soc", iot_dir = o.rulesets + "/iot";
+  const Figures shipped = RunChild("count shipped rules", [&] {
+    cep::FieldRegistry fields;
+    Figures f;
+    f.Set("rules", static_cast<double>(Load({soc_dir}, &fields).rules.size()));
+    return f;
+  });
+  const size_t n_shipped = static_cast<size_t>(shipped.Get("rules"));
+  o.small_rules = o.small_total > n_shipped ? o.small_total - n_shipped : 0;
+  o.big_rules = o.big_total > n_shipped ? o.big_total - n_shipped : 0;
   Figures gen = RunChild("generate", [&] { return Generate(o); });
 
-  const std::string soc_dir = o.rulesets + "/soc", iot_dir = o.rulesets + "/iot";
   const Workload soc50{"soc50", {soc_dir, o.out + "/gen50.yaml"}, o.out + "/soc.jsonl"};
   const Workload soc1000{"soc1000", {soc_dir, o.out + "/gen1000.yaml"}, o.out + "/soc.jsonl"};
   const Workload iot{"iot", {iot_dir}, o.out + "/iot.jsonl"};
@@ -1096,7 +1108,7 @@ int main(int argc, char** argv) {
   }
   run("simdjson.soc", [&] { return RunSimdjson(soc50); });
   run("simdjson.iot", [&] { return RunSimdjson(iot); });
-  run("per_rule.soc50", [&] { return RunPerRule(o, soc50, 24); });
+  run("per_rule.soc50", [&] { return RunPerRule(o, soc50, o.small_rules); });
   run("per_rule.soc1000", [&] { return RunPerRule(o, soc1000, o.big_rules); });
   run("any.vigil", [&] { return RunVigilAny(o); });
   run("any.naive", [&] { return RunNaiveAny(o); });
