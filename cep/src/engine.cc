@@ -556,7 +556,10 @@ class Engine::Impl final : public RuntimeContext {
     std::string begin;
     std::vector<std::pair<std::string, std::string>> chunk;
     size_t chunk_bytes = 0;
-    for (;;) {
+    if (max_bytes_ == 0) {  // unbounded: nothing to evict between chunks, no copies
+      scan = store.Scan(StateFamily::kKeyed, {}, {}, restore_one);
+    }
+    for (; max_bytes_ != 0;) {
       chunk.clear();
       chunk_bytes = 0;
       scan = store.Scan(StateFamily::kKeyed, begin, {}, [&](std::string_view k, std::string_view v) {
