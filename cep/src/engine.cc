@@ -233,16 +233,7 @@ class Engine::Impl final : public RuntimeContext {
     // Timers left in the store by an earlier engine (a previous run, or the pipeline a
     // reload replaces, which must keep working if the reload fails) are not cleared: at
     // worst one loads a key early, which changes nothing, and each goes once it is due.
-    Status st = store->Scan(StateFamily::kTimers, {}, {}, [&](std::string_view k, std::string_view) {
-      Timestamp deadline;
-      uint32_t ks;
-      std::string_view key;
-      if (ParseSpillKey(k, &deadline, &ks, &key)) {
-        spill_min_ = deadline;
-        have_spill_ = true;
-      }
-      return false;
-    });
+    Status st = FindFirstSpilled(*store, {});
     if (!st.ok()) return st;
     max_bytes_ = max_bytes;
     spill_ = store;
@@ -800,8 +791,14 @@ class Engine::Impl final : public RuntimeContext {
     }
     spill_floor_ = SpillPrefix(SaturatingAdd(upto, 1));
     if (upto == kMaxTimestamp) spill_floor_ = std::string(16, '\xff');
+    Status st = FindFirstSpilled(*spill_, spill_floor_);
+    if (!st.ok()) SpillFailed(st);
+  }
+
+  // Sets have_spill_ and spill_min_ from the first timer record at or after `from`.
+  Status FindFirstSpilled(const StateStore& store, std::string_view from) {
     have_spill_ = false;
-    Status st = spill_->Scan(StateFamily::kTimers, spill_floor_, {}, [&](std::string_view k, std::string_view) {
+    return store.Scan(StateFamily::kTimers, from, {}, [&](std::string_view k, std::string_view) {
       Timestamp deadline;
       uint32_t ks;
       std::string_view key;
@@ -811,7 +808,6 @@ class Engine::Impl final : public RuntimeContext {
       }
       return false;
     });
-    if (!st.ok()) SpillFailed(st);
   }
 
   // Before an event is dispatched: its keys that are evicted come back.

@@ -242,6 +242,18 @@ rules:
 
 namespace {
 
+// Two logins of a key, no deadline: a key keeps its partial match until the second.
+const char kTwice[] = R"(
+rules:
+  - id: twice
+    key: [host]
+    pattern:
+      - step: first
+        where: 'action == "login"'
+      - step: again
+        where: 'action == "login"'
+)";
+
 // A store whose reads fail while `fail` is set.
 class FlakyStore final : public vigil::cep::StateStore {
  public:
@@ -266,18 +278,8 @@ class FlakyStore final : public vigil::cep::StateStore {
 }  // namespace
 
 TEST_CASE("eviction: a store that cannot give a key back is reported, and retried", "[eviction][bad-input]") {
-  const char rules[] = R"(
-rules:
-  - id: twice
-    key: [host]
-    pattern:
-      - step: first
-        where: 'action == "login"'
-      - step: again
-        where: 'action == "login"'
-)";
   FlakyStore store(vigil::cep::NewMemoryStore());
-  EngineHarness h(rules, 0, &store, 1);
+  EngineHarness h(kTwice, 0, &store, 1);
   h.Feed(Ev(1, 1000, "login", "a"));
   h.Feed(Ev(2, 1001, "login", "b"));
   h.Checkpoint(&store);
@@ -302,18 +304,8 @@ rules:
 }
 
 TEST_CASE("eviction: a failed checkpoint blocks eviction until one is written", "[eviction][bad-input]") {
-  const char rules[] = R"(
-rules:
-  - id: twice
-    key: [host]
-    pattern:
-      - step: first
-        where: 'action == "login"'
-      - step: again
-        where: 'action == "login"'
-)";
   auto store = vigil::cep::NewMemoryStore();
-  EngineHarness h(rules, 0, store.get(), 1);
+  EngineHarness h(kTwice, 0, store.get(), 1);
   h.Feed(Ev(1, 1000, "login", "a"));
   h.Checkpoint(store.get());
   REQUIRE(h.engine().Evict() == 1);
