@@ -162,6 +162,15 @@ TEST_CASE(
   auto store_a = cep::NewMemoryStore(), store_b = cep::NewMemoryStore();
   Instance a(KafkaOptions(kafka.bootstraps(), "logs"), store_a.get());
   REQUIRE(a.consumer.PopData(8));
+  // A periodic checkpoint, as the runtime takes every checkpoint_interval, and its commit.
+  // The commit made inside the revocation callback below can fail when the coordinator has
+  // already begun the next generation (librdkafka 2.0.2 with the mock cluster, about one
+  // run in three on a loaded VM: REBALANCE_IN_PROGRESS, then ILLEGAL_GENERATION); the next
+  // owner then resumes from this commit. Without it, that run would re-read everything.
+  Checkpoint(store_a.get(), {a.source.get()});
+  for (int p = 0; p < 4; ++p)
+    REQUIRE(Eventually([&] { return kafka.Committed("vigil-test", "logs", p) == 2; }));
+  int periodic = a.consumer.checkpoints;
   Instance b(KafkaOptions(kafka.bootstraps(), "logs"), store_b.get());
   // Drive both engines until the partitions are shared.
   auto pump = [&](const std::function<bool()>& done) {
@@ -191,7 +200,7 @@ TEST_CASE(
   REQUIRE(pump([&] { return assigned(b) > 0 && assigned(a) + assigned(b) == 4; }));
   INFO(logs());
   // A gave partitions away only after a checkpoint requested for that purpose.
-  CHECK(a.consumer.checkpoints >= 1);
+  CHECK(a.consumer.checkpoints > periodic);
   int revoked = 0;
   for (const Record& r : a.consumer.controls)
     revoked += r.kind == RecordKind::kPartitionRevoked;
